@@ -1,0 +1,1 @@
+"""wengert's benchmark suite: ``python -m bench`` from the repository root (see README.md)."""

@@ -1,0 +1,37 @@
+"""wengert: automatic differentiation for the NumPy code you already write.
+
+>>> import numpy as np, wengert as wg
+>>> wg.grad(lambda x: np.sum(np.sin(x) ** 2))(np.zeros(2))
+array([0., 0.])
+"""
+
+from wengert import numpy as _rules  # noqa: F401  (registers every rule)
+from wengert import tree
+from wengert.api import (
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    value_and_grad,
+    vjp,
+    vmap,
+)
+from wengert.errors import (
+    BatchedControlFlowError,
+    EscapedTracerError,
+    NoRuleError,
+    TracerConversionError,
+    WengertError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
+    "hvp", "vmap", "elementwise_grad", "tree", "WengertError", "TracerConversionError",
+    "NoRuleError", "EscapedTracerError", "BatchedControlFlowError",
+]  # fmt: skip

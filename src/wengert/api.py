@@ -1,0 +1,561 @@
+"""The transformations users call: grad, value_and_grad, vjp, jvp, jacfwd, jacrev, hessian,
+hvp, vmap, elementwise_grad. Each is a few lines over the three traces."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from wengert import tree
+from wengert.core import trace as _trace
+from wengert.core.batching import BatchTrace, BatchTracer
+from wengert.core.forward import JVPTrace, JVPTracer
+from wengert.core.reverse import VJPTrace, VJPTracer, backward
+from wengert.core.trace import Tracer
+from wengert.errors import WengertError
+
+__all__ = [
+    "grad",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacfwd",
+    "jacrev",
+    "jacobian",
+    "hessian",
+    "hvp",
+    "vmap",
+    "elementwise_grad",
+]
+
+_DOC = _trace.ERRORS_DOC
+
+
+class InputTypeError(WengertError, TypeError):
+    """An argument to differentiate is not a floating-point or complex array."""
+
+
+class OutputShapeError(WengertError, TypeError):
+    """``grad`` of a function whose output is not a real scalar."""
+
+
+class TangentMismatchError(WengertError, ValueError):
+    """Tangents or cotangents that do not match their primals."""
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _shape(x) -> tuple:
+    return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
+
+
+def _dtype(x):
+    return x.dtype if hasattr(x, "dtype") else np.result_type(x)
+
+
+def _as_input(x, fname: str, k: int):
+    """A differentiable input leaf: floats and complex pass, Python scalars become NumPy
+    scalars, integers and booleans are refused."""
+    if isinstance(x, Tracer):
+        kind = np.dtype(x.dtype).kind
+    elif isinstance(x, (float, complex)) and not isinstance(x, bool):
+        return np.float64(x) if isinstance(x, float) else np.complex128(x)
+    else:
+        if not isinstance(x, (np.ndarray, np.generic)):
+            if type(x) in (list, tuple) or np.ndim(x) or not np.isscalar(x):
+                raise InputTypeError(
+                    f"{fname}: argument {k} is a {type(x).__name__}, not an array. Pass a "
+                    f"NumPy array (np.asarray(...)) or a float. {_DOC}"
+                )
+        kind = np.result_type(x).kind
+    if kind not in "fc":
+        raise InputTypeError(
+            f"{fname}: argument {k} has dtype {np.result_type(x) if not isinstance(x, Tracer) else x.dtype}"
+            ", but only floating-point (or complex) inputs can be differentiated. Pass floats: "
+            f"2.0 instead of 2, or x.astype(float). {_DOC}"
+        )
+    return x
+
+
+def _coerce_out(x):
+    hook = _trace.coerce_hook
+    return hook(x) if hook is not None else x
+
+
+def _argnums_split(args, argnums, fname):
+    """(the differentiated arguments as a tuple, a function rebuilding all arguments)."""
+    multi = isinstance(argnums, (tuple, list))
+    nums = tuple(argnums) if multi else (argnums,)
+    for n in nums:
+        if not isinstance(n, int) or not -len(args) <= n < len(args):
+            raise ValueError(
+                f"{fname}: argnums={argnums!r} but the function was called with "
+                f"{len(args)} positional arguments."
+            )
+    nums = tuple(n % len(args) for n in nums)
+
+    def rebuild(dyn):
+        full = list(args)
+        for n, d in zip(nums, dyn):
+            full[n] = d
+        return full
+
+    dyn = tuple(args[n] for n in nums)
+    return dyn, rebuild, multi
+
+
+def _unwrap_for(x, trace):
+    """The value of a leaf one level below ``trace`` (itself if it is not of ``trace``)."""
+    if isinstance(x, Tracer) and x._trace is trace:
+        return x.primal
+    return x
+
+
+# -- reverse mode --------------------------------------------------------------------------
+def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
+    """Run ``fun(*primals)`` on a new tape. Returns (trace, in leaves, in treedef, out leaves,
+    out treedef, aux)."""
+    leaves, treedef = tree.flatten(primals)
+    leaves = [_as_input(x, fname, k) for k, x in enumerate(leaves)]
+    trace = VJPTrace()
+    try:
+        tracers = [trace.new_input(x) for x in leaves]
+        out = fun(*tree.unflatten(treedef, tracers))
+    finally:
+        trace.close()
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"{fname}(has_aux=True) needs the function to return (output, aux).")
+        out, aux = out
+        aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
+    out_leaves, out_tree = tree.flatten(out)
+    out_leaves = [_coerce_out(o) for o in out_leaves]
+    return trace, leaves, treedef, out_leaves, out_tree, aux
+
+
+def _run_backward(trace, leaves, out_leaves, cts, free):
+    seeds: dict = {}
+    for o, c in zip(out_leaves, cts):
+        if isinstance(o, VJPTracer) and o._trace is trace and c is not None:
+            seeds[o.idx] = c if o.idx not in seeds else seeds[o.idx] + c
+    grads = backward(trace.tape, seeds, len(leaves), free)
+    return [np.zeros_like(x) if g is None else g for g, x in zip(grads, leaves)]
+
+
+def vjp(fun: Callable, *primals, has_aux: bool = False):
+    """Reverse mode: ``fun(*primals)`` and a function pulling cotangents back to the inputs.
+
+    Returns ``(out, pullback)`` (and ``aux`` with ``has_aux=True``); ``pullback(ct)`` returns a
+    tuple with one cotangent per primal, ``ct^T J``. The pullback may be called many times;
+    the tape is freed when it is dropped.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> y, pullback = wg.vjp(lambda x: np.sin(x) * 2, np.array([0.0, np.pi]))
+    >>> pullback(np.ones(2))
+    (array([ 2., -2.]),)
+    """
+    trace, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(fun, primals, "vjp", has_aux)
+    out = tree.unflatten(out_tree, [_unwrap_for(o, trace) for o in out_leaves])
+    out_shapes = [(_shape(o), _dtype(o)) for o in out_leaves]
+
+    def pullback(ct):
+        ct_leaves, ct_tree = tree.flatten(ct)
+        if ct_tree != out_tree:
+            raise TangentMismatchError(
+                f"vjp pullback: the cotangent's structure {ct_tree} differs from the "
+                f"output's {out_tree}. Pass one cotangent per output, shaped like it. {_DOC}"
+            )
+        for k, (c, (s, d)) in enumerate(zip(ct_leaves, out_shapes)):
+            if _shape(c) != s:
+                raise TangentMismatchError(
+                    f"vjp pullback: cotangent {k} has shape {_shape(c)}, but output {k} has "
+                    f"shape {s}. Each cotangent must match its output's shape. {_DOC}"
+                )
+        grads = _run_backward(trace, leaves, out_leaves, ct_leaves, free=False)
+        return tree.unflatten(treedef, grads)
+
+    return (out, pullback, aux) if has_aux else (out, pullback)
+
+
+def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """A function returning ``(fun(*args), gradient)`` for a real scalar ``fun``.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.value_and_grad(lambda x: 5 * x**2 + 4 * x + 1)(2.0)
+    (np.float64(29.0), np.float64(24.0))
+    """
+
+    def value_and_grad_fun(*args, **kwargs):
+        dyn, rebuild, multi = _argnums_split(args, argnums, "grad")
+        trace, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(
+            lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux
+        )
+        if len(out_leaves) != 1 or out_tree.kind is not None:
+            raise OutputShapeError(
+                f"grad requires a scalar output, but f returned a {type(tree.unflatten(out_tree, out_leaves)).__name__}. "
+                f"Return one scalar, or use wg.jacrev / wg.vjp for several outputs. {_DOC}"
+            )
+        (out,) = out_leaves
+        if _shape(out) != ():
+            raise OutputShapeError(
+                f"grad requires a scalar output, but f returned shape {_shape(out)}. Reduce it "
+                f"(e.g. np.sum), or use wg.jacrev / wg.vjp for non-scalar outputs. {_DOC}"
+            )
+        value = _unwrap_for(out, trace)
+        if np.dtype(_dtype(out)).kind == "c":
+            raise OutputShapeError(
+                "grad requires a real output, but f returned a complex value. Take np.real "
+                f"or np.abs of it, or use wg.vjp. {_DOC}"
+            )
+        grads = _run_backward(trace, leaves, out_leaves, [np.ones_like(value)], free=True)
+        g = tree.unflatten(treedef, grads)
+        g = g if multi else g[0]
+        return ((value, aux), g) if has_aux else (value, g)
+
+    return value_and_grad_fun
+
+
+def grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The gradient of a real scalar function, by reverse mode.
+
+    ``argnums`` picks the argument (or a tuple of them, giving a tuple of gradients); any
+    argument may be a pytree of arrays. With ``has_aux=True`` ``fun`` returns
+    ``(value, aux)`` and the gradient function returns ``(gradient, aux)``.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> f = lambda x1, x2: np.log(x1) + x1 * x2 - np.sin(x2)
+    >>> [round(float(g), 3) for g in wg.grad(f, argnums=(0, 1))(2.0, 5.0)]
+    [5.5, 1.716]
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    def grad_fun(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_fun
+
+
+def elementwise_grad(fun: Callable, argnums=0) -> Callable:
+    """The sum over outputs of their gradients: for elementwise ``fun``, each output's
+    derivative in its own input (autograd's ``elementwise_grad``).
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.elementwise_grad(np.tanh)(np.zeros(3))
+    array([1., 1., 1.])
+    """
+
+    def egrad(*args, **kwargs):
+        dyn, rebuild, multi = _argnums_split(args, argnums, "elementwise_grad")
+        out, pullback = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn)
+        g = pullback(tree.tree_map(np.ones_like, out))
+        return g if multi else g[0]
+
+    return egrad
+
+
+# -- forward mode --------------------------------------------------------------------------
+def _check_tangent(p, t, k, fname):
+    if _shape(t) != _shape(p):
+        raise TangentMismatchError(
+            f"{fname}: tangent {k} has shape {_shape(t)} and dtype {_dtype(t)}, but primal {k} "
+            f"has shape {_shape(p)} and dtype {_dtype(p)}. Each tangent must match its "
+            f"primal's shape and dtype. {_DOC}"
+        )
+    pk, tk = np.dtype(_dtype(p)).kind, np.dtype(_dtype(t)).kind
+    if tk not in "fciub" or (tk == "c" and pk != "c"):
+        raise TangentMismatchError(
+            f"{fname}: tangent {k} has dtype {_dtype(t)}, but primal {k} has dtype "
+            f"{_dtype(p)}. Each tangent must match its primal's shape and dtype. {_DOC}"
+        )
+    if isinstance(t, Tracer):
+        return t
+    return np.asarray(t, dtype=_dtype(p)) if _shape(p) else np.asarray(t, dtype=_dtype(p))[()]
+
+
+def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = False):
+    """Forward mode: ``(fun(*primals), J @ tangents)`` in one pass with dual numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.jvp(lambda x: 3 * x + 2, (4.0,), (1.0,))
+    (np.float64(14.0), np.float64(3.0))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            "jvp(fun, primals, tangents) takes primals and tangents as tuples, one entry per "
+            f"argument of fun: wg.jvp(f, (x,), (v,)). {_DOC}"
+        )
+    p_leaves, p_tree = tree.flatten(tuple(primals))
+    t_leaves, t_tree = tree.flatten(tuple(tangents))
+    if p_tree != t_tree:
+        raise TangentMismatchError(
+            f"jvp: primals have structure {p_tree} but tangents {t_tree}; give one tangent "
+            f"per primal, shaped like it. {_DOC}"
+        )
+    p_leaves = [_as_input(p, "jvp", k) for k, p in enumerate(p_leaves)]
+    t_leaves = [_check_tangent(p, t, k, "jvp") for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
+    trace = JVPTrace()
+    try:
+        ins = [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)]
+        out = fun(*tree.unflatten(p_tree, ins))
+    finally:
+        trace.close()
+    aux = None
+    if has_aux:
+        out, aux = out
+        aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
+    out_leaves, out_tree = tree.flatten(out)
+    primals_out, tangents_out = [], []
+    for o in out_leaves:
+        o = _coerce_out(o)
+        if isinstance(o, JVPTracer) and o._trace is trace:
+            primals_out.append(o.primal)
+            tangents_out.append(o.tangent)
+        else:
+            primals_out.append(o)
+            tangents_out.append(np.zeros_like(o, dtype=np.result_type(_dtype(o), float)))
+    res = (tree.unflatten(out_tree, primals_out), tree.unflatten(out_tree, tangents_out))
+    return res + (aux,) if has_aux else res
+
+
+def hvp(fun: Callable, x, v):
+    """The Hessian-vector product ``H(x) @ v`` of a scalar ``fun``, forward over reverse:
+    the cost of a few gradients, never the Hessian.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
+    array([6., 0.])
+    """
+    return jvp(grad(fun), (x,), (v,))[1]
+
+
+# -- batching ------------------------------------------------------------------------------
+def _broadcast_axes(axes, args, name):
+    """Per-leaf axes from an ``in_axes`` prefix tree."""
+    if isinstance(axes, (int, type(None))):
+        return [axes] * len(tree.flatten(args)[0])
+    if isinstance(axes, list):
+        axes = tuple(axes)
+    if not isinstance(axes, tuple) or len(axes) != len(args):
+        raise ValueError(
+            f"vmap: {name}={axes!r} must be an int, None, or a tuple with one entry per "
+            f"positional argument ({len(args)} given). {_DOC}"
+        )
+    out = []
+    for a, arg in zip(axes, args):
+        if isinstance(a, (int, type(None))):
+            out += [a] * len(tree.flatten(arg)[0])
+        else:
+            a_leaves, a_tree = tree.flatten(a)
+            if len(a_leaves) != len(tree.flatten(arg)[0]):
+                raise ValueError(f"vmap: {name} entry {a!r} does not match its argument. {_DOC}")
+            out += a_leaves
+    return out
+
+
+def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
+    """Vectorise ``fun`` over an axis of its arguments, with no Python loop.
+
+    ``in_axes`` is an int, None (not batched), or a tuple with one entry per positional
+    argument; ``out_axes`` is an int or a tuple per output leaf.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.vmap(lambda row: row @ row)(np.arange(6.0).reshape(3, 2))
+    array([ 1., 13., 41.])
+    """
+
+    def batched(*args):
+        leaves, treedef = tree.flatten(args)
+        axes = _broadcast_axes(in_axes, args, "in_axes")
+        sizes = {_shape(x)[ax] for x, ax in zip(leaves, axes) if ax is not None}
+        if len(sizes) != 1:
+            raise ValueError(
+                "vmap needs at least one batched argument and one batch size, got sizes "
+                f"{sorted(sizes)} for in_axes={in_axes!r}. {_DOC}"
+            )
+        (size,) = sizes
+        trace = BatchTrace(size)
+        try:
+            wrapped = [
+                x if ax is None else BatchTracer(trace, np.moveaxis(x, ax, 0) if ax else x)
+                for x, ax in zip(leaves, axes)
+            ]
+            out = fun(*tree.unflatten(treedef, wrapped))
+        finally:
+            trace.close()
+        out_leaves, out_tree = tree.flatten(out)
+        oaxes = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(out_leaves)
+        res = []
+        for o, ax in zip(out_leaves, oaxes):
+            o = _coerce_out(o)
+            if isinstance(o, BatchTracer) and o._trace is trace:
+                v = o.value
+            else:
+                v = np.broadcast_to(o, (size,) + _shape(o))
+            res.append(v if ax in (0, None) else np.moveaxis(v, 0, ax))
+        return tree.unflatten(out_tree, res)
+
+    return batched
+
+
+# -- Jacobians -----------------------------------------------------------------------------
+def _basis(leaves):
+    """One batched basis direction per scalar of ``leaves``: each leaf's block of the
+    identity, shaped (N, *leaf.shape)."""
+    sizes = [int(np.prod(_shape(x), dtype=int)) for x in leaves]
+    n = sum(sizes)
+    raw = leaves[0]
+    while isinstance(raw, Tracer):
+        raw = raw.primal
+    dtype = np.result_type(*[_dtype(x) for x in leaves])
+    eye = np.eye(n, dtype=dtype, like=raw) if isinstance(raw, np.ndarray) else np.eye(n, dtype=dtype)
+    blocks, off = [], 0
+    for x, s in zip(leaves, sizes):
+        blocks.append(np.reshape(eye[:, off : off + s], (n,) + _shape(x)))
+        off += s
+    return blocks, sizes
+
+
+def _split_fwd(j, in_leaves, sizes, in_tree):
+    """A jacfwd block ``j`` of one output, shaped (N, *out), split per input leaf into
+    (*out, *in) blocks."""
+    out_shape = _shape(j)[1:]
+    parts, off = [], 0
+    for x, s in zip(in_leaves, sizes):
+        blk = np.moveaxis(np.reshape(j[off : off + s], (s,) + out_shape), 0, -1)
+        parts.append(np.reshape(blk, out_shape + _shape(x)))
+        off += s
+    return tree.unflatten(in_tree, parts)
+
+
+def jacfwd(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The Jacobian by forward mode: one batched JVP pushes all input directions at once
+    (cheap when inputs are fewer than outputs). Shape: ``out.shape + in.shape``.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.jacfwd(lambda x: x**2)(np.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+
+    def jac(*args, **kwargs):
+        dyn, rebuild, multi = _argnums_split(args, argnums, "jacfwd")
+        in_leaves, in_tree = tree.flatten(dyn if multi else dyn[0])
+        in_leaves = [_as_input(x, "jacfwd", k) for k, x in enumerate(in_leaves)]
+        basis, sizes = _basis(in_leaves)
+
+        def push(*tangent_leaves):
+            prim = tree.unflatten(in_tree, in_leaves)
+            tan = tree.unflatten(in_tree, list(tangent_leaves))
+            primals = prim if multi else (prim,)
+            tangents = tan if multi else (tan,)
+            res = jvp(lambda *d: fun(*rebuild(d), **kwargs), tuple(primals), tuple(tangents),
+                      has_aux=has_aux)  # fmt: skip
+            return (res[1], res[2]) if has_aux else res[1]
+
+        outs = vmap(push)(*basis)
+        aux = None
+        if has_aux:
+            outs, aux = outs
+            aux = tree.tree_map(lambda a: a[0], aux)
+        o_leaves, o_tree = tree.flatten(outs)
+        jacs = [_split_fwd(j, in_leaves, sizes, in_tree) for j in o_leaves]
+        res = tree.unflatten(o_tree, jacs)
+        return (res, aux) if has_aux else res
+
+    return jac
+
+
+def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
+    """The Jacobian by reverse mode: one forward pass, then one batched backward pass for
+    all output directions (cheap when outputs are fewer than inputs).
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.jacrev(lambda x: np.array([x[0] * x[1], np.sin(x[0])]))(np.array([0.0, 2.0]))
+    array([[2., 0.],
+           [1., 0.]])
+    """
+
+    def jac(*args, **kwargs):
+        dyn, rebuild, multi = _argnums_split(args, argnums, "jacrev")
+        res = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn, has_aux=has_aux)
+        out, pullback = res[0], res[1]
+        in_leaves, in_tree = tree.flatten(dyn if multi else dyn[0])
+        o_leaves, o_tree = tree.flatten(out)
+        basis, sizes = _basis(o_leaves)
+
+        def pull(*ct_leaves):
+            g = pullback(tree.unflatten(o_tree, list(ct_leaves)))
+            return g if multi else g[0]
+
+        grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
+        g_leaves = tree.flatten(grads)[0]
+        jacs, off = [], 0
+        for o, s in zip(o_leaves, sizes):
+            parts = [np.reshape(g[off : off + s], _shape(o) + _shape(x))
+                     for g, x in zip(g_leaves, in_leaves)]  # fmt: skip
+            jacs.append(tree.unflatten(in_tree, parts))
+            off += s
+        result = tree.unflatten(o_tree, jacs)
+        return (result, res[2]) if has_aux else result
+
+    return jac
+
+
+def jacobian(fun: Callable, argnums=0, mode: str = "auto") -> Callable:
+    """The Jacobian, choosing the cheaper mode: forward when the inputs have fewer scalars
+    than the outputs, reverse otherwise (``mode="fwd"``/``"rev"`` to force one).
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.jacobian(np.sin)(np.zeros(2))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    if mode not in ("auto", "fwd", "rev"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}.")
+
+    def jac(*args, **kwargs):
+        m = mode
+        if m == "auto":
+            dyn, rebuild, _ = _argnums_split(args, argnums, "jacobian")
+            n_in = sum(int(np.prod(_shape(x))) for x in tree.flatten(dyn)[0])
+            out = fun(*args, **kwargs)
+            n_out = sum(int(np.prod(_shape(o))) for o in tree.flatten(out)[0])
+            m = "fwd" if n_in <= n_out else "rev"
+        return (jacfwd if m == "fwd" else jacrev)(fun, argnums)(*args, **kwargs)
+
+    return jac
+
+
+def hessian(fun: Callable, argnums=0) -> Callable:
+    """The Hessian of a scalar function: forward over reverse (``jacfwd(jacrev(f))``).
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> wg.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
+    array([[4., 2.],
+           [2., 0.]])
+    """
+    return jacfwd(jacrev(fun, argnums), argnums)

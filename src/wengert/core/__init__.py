@@ -1,0 +1,1 @@
+"""The machinery: primitives, traces and the three transformations. Knows no operation."""

@@ -1,0 +1,46 @@
+"""Forward mode: a tracer is a dual number ``primal + tangent * eps`` with ``eps**2 == 0``.
+
+A constant has a symbolic zero tangent: it is not wrapped at all, and a rule receives
+``None`` for it, so constants cost nothing. The tangent may itself be a batched value (that
+is how ``jacfwd`` pushes many directions at once, as Ceres' ``Jet<T, N>``).
+"""
+
+from __future__ import annotations
+
+from wengert.core.trace import Trace, Tracer
+
+__all__ = ["JVPTrace", "JVPTracer"]
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        primals = []
+        tangents = []
+        for a in args:
+            if type(a) is JVPTracer and a._trace is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+            else:
+                primals.append(a)
+                tangents.append(None)
+        ans = prim.bind(*primals, **params)
+        if prim.nondiff:
+            return ans
+        t = prim.jvp(tangents, ans, *primals, **params)
+        if t is None:
+            return ans
+        return JVPTracer(self, ans, t)
+
+    def wrap(self, primal, tangent) -> "JVPTracer":
+        return JVPTracer(self, primal, tangent)
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent

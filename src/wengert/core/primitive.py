@@ -1,0 +1,71 @@
+"""Primitives: one NumPy-level operation each, with the rules of every transformation.
+
+The rule signatures (``args`` are raw values at this level, possibly tracers of lower levels;
+``params`` are keyword-only, hashable-ish settings such as ``axis``):
+
+``impl(*args, **params)``
+    calls NumPy (or the array's own library) on the values.
+``jvp(tangents, ans, *args, **params)``
+    the output tangent; ``tangents`` is aligned with ``args`` and holds ``None`` for a
+    symbolic zero (a constant). Returns ``None`` for a zero output tangent.
+``vjp(g, ans, which, *args, **params)``
+    the input cotangents: a sequence aligned with ``which``, the positions of the arguments
+    that need one (constants are never asked for). An entry may be ``None`` (zero).
+``batch(args, batched, size, **params)``
+    the output with the batch axis first; ``batched[i]`` says whether ``args[i]`` carries the
+    batch axis (always at position 0) or is shared by every batch member.
+``nondiff``
+    the output is piecewise constant (comparisons, ``floor``, ``argmax``): forward and reverse
+    traces pass straight through, only batching sees it.
+"""
+
+from __future__ import annotations
+
+from wengert.core.trace import Tracer
+
+__all__ = ["Primitive", "registry"]
+
+registry: dict[str, "Primitive"] = {}
+
+
+class Primitive:
+    """An operation and its rules. See the module docstring for the rule signatures.
+
+    ``spec`` holds what the generic property test needs (the op's domain and example
+    arguments); the core never reads it.
+    """
+
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "spec", "__weakref__")
+
+    def __init__(self, name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=None):
+        self.name = name
+        self.impl = impl
+        self.jvp = jvp
+        self.vjp = vjp
+        self.batch = batch
+        self.nondiff = nondiff
+        self.spec = spec
+
+    def register(self) -> "Primitive":
+        if self.name in registry:
+            raise ValueError(f"a primitive named {self.name!r} is already registered")
+        registry[self.name] = self
+        return self
+
+    def bind(self, *args, **params):
+        # The hot path of every traced operation: find the argument of the highest trace
+        # level and let its trace process the operation; with none, just compute.
+        top = None
+        level = 0
+        for a in args:
+            if isinstance(a, Tracer):
+                t = a._trace
+                if t.level > level:
+                    top = t
+                    level = t.level
+        if top is None:
+            return self.impl(*args, **params)
+        return top.process(self, args, params)
+
+    def __repr__(self):
+        return f"Primitive({self.name})"

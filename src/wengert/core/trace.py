@@ -1,0 +1,291 @@
+"""Traces, tracers and the protocols through which NumPy hands traced values to wengert.
+
+A transformation (``jvp``, ``vjp``, ``vmap``) opens a *trace*; each value it follows is a
+*tracer* belonging to that trace. Every trace gets a level from one process-wide counter, so a
+trace opened inside another always has the higher level. ``Primitive.bind`` looks only at its
+arguments to find the tracer of highest level and lets that tracer's trace process the
+operation. No ambient "current trace" is consulted (autograd's design, not JAX's
+dynamic-trace stack): two threads differentiating at once can never see each other's traces,
+and a tracer from an outer transformation is a constant to an inner one, which is what rules
+out perturbation confusion.
+
+When a transformation returns, its trace is *closed*: its class is swapped for
+``ClosedTrace``, whose ``process`` raises. A tracer that escaped (stored in a global, returned
+inside an unrelated structure) fails loudly the next time it is used, at no cost to the hot
+path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+
+from numpy import ndarray as _ndarray
+
+from wengert.errors import (
+    BatchedControlFlowError,
+    EscapedTracerError,
+    NoRuleError,
+    TracerConversionError,
+)
+
+__all__ = ["Trace", "Tracer", "ClosedTrace", "new_level", "ufunc_rules", "function_rules"]
+
+_levels = itertools.count(1)
+
+# Filled by the rule layer: ufunc -> Primitive for ufunc calls, (ufunc, method) -> handler for
+# reduce / accumulate / at, and NumPy function -> handler for __array_function__.
+ufunc_rules: dict = {}
+ufunc_method_rules: dict = {}
+function_rules: dict = {}
+
+ERRORS_DOC = "See docs/errors.md."
+
+# Set by the rule layer: turns an object ndarray holding tracers (what np.array([t1, t2])
+# builds, see Tracer.__array__) into one traced array.
+coerce_hook = None
+
+
+def _coerce_all(args):
+    hook = coerce_hook
+    return tuple(
+        [hook(e) for e in a] if type(a) is list else hook(a) for a in args
+    )
+
+
+def _has_objects(args) -> bool:
+    for a in args:
+        if type(a) is _ndarray and a.dtype.hasobject:
+            return True
+        if type(a) is list:
+            for e in a:
+                if type(e) is _ndarray and e.dtype.hasobject:
+                    return True
+    return False
+
+
+def new_level() -> int:
+    return next(_levels)
+
+
+class Trace:
+    """One open transformation. Subclasses implement ``process(prim, args, params)``.
+
+    All slots live here so a trace can change class to ``ClosedTrace`` when it closes.
+    """
+
+    __slots__ = ("level", "tape", "size", "__weakref__")
+
+    def __init__(self):
+        self.level = new_level()
+        self.tape = None
+        self.size = None
+
+    def close(self) -> None:
+        self.__class__ = ClosedTrace
+
+    def process(self, prim, args, params):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class ClosedTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        raise EscapedTracerError(
+            f"A traced value was used in {prim.name} after the transformation that created it "
+            "had returned (an escaped tracer: saved in a global, a closure or an attribute "
+            "during a grad/jvp/vmap call). Return it from the function instead, or wrap it in "
+            f"wg.stop_gradient if you want its value only. {ERRORS_DOC}"
+        )
+
+
+def _caller() -> str:
+    """File:line of the first frame outside wengert and NumPy: the user's call."""
+    f = sys._getframe(2)
+    while f is not None:
+        name = f.f_code.co_filename
+        if "wengert" not in name and "numpy" not in name and "<frozen" not in name:
+            return f"{name}:{f.f_lineno}"
+        f = f.f_back
+    return "<unknown>"
+
+
+def _conversion_error(what: str, t: "Tracer") -> TracerConversionError:
+    return TracerConversionError(
+        f"{what} of a traced value (shape {t.shape}, {type(t).__name__}) at {_caller()}: "
+        "this would drop its derivative. Keep the computation in NumPy calls on the traced "
+        "value: build arrays with np.stack / np.concatenate or np.zeros_like(traced) instead "
+        "of writing into a plain ndarray; call wengert.scipy in place of SciPy functions "
+        "that coerce with np.asarray; use wg.stop_gradient(x) if you really want a constant. "
+        f"{ERRORS_DOC}"
+    )
+
+
+class Tracer:
+    """A value followed by one trace. Subclasses add their fields and ``primal``.
+
+    ``primal`` is the value one level down (itself possibly a tracer of a lower trace). The
+    rule layer attaches Python operators and ndarray methods to this class.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000.0
+
+    # -- the two NumPy protocols (NEP 13, NEP 18) -------------------------------------------
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if _has_objects(inputs):
+            inputs = _coerce_all(inputs)
+        if method == "__call__":
+            prim = ufunc_rules.get(ufunc)
+            if prim is not None:
+                if kwargs:
+                    return _ufunc_with_kwargs(prim, ufunc, inputs, kwargs)
+                return prim.bind(*inputs)
+        else:
+            handler = ufunc_method_rules.get((ufunc, method))
+            if handler is not None:
+                return handler(*inputs, **kwargs)
+        name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+        raise NoRuleError(
+            f"{name} has no differentiation rule in wengert. Wrap the computation in "
+            "@wg.custom_vjp, or open an issue naming the function. " + ERRORS_DOC
+        )
+
+    def __array_function__(self, func, types, args, kwargs):
+        handler = function_rules.get(func)
+        if handler is None:
+            mod = getattr(func, "__module__", "numpy") or "numpy"
+            mod = mod.replace("numpy._core", "numpy").replace("numpy.core", "numpy")
+            raise NoRuleError(
+                f"{mod}.{func.__name__} has no differentiation rule in wengert. Wrap the "
+                "computation in @wg.custom_vjp, or open an issue naming the function. "
+                + ERRORS_DOC
+            )
+        if _has_objects(args):
+            args = _coerce_all(args)
+        return handler(*args, **kwargs)
+
+    # -- coercions that would lose the derivative ---------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        # A 0-d tracer becomes a 0-d *object* array holding itself, so that
+        # np.array([t1, t2]) builds an object array of tracers, which wengert turns back into
+        # one traced array as soon as it meets a traced operation or leaves the function.
+        # Anything else would silently drop the derivative: refuse.
+        if self.shape == () and (dtype is None or dtype == object):
+            import numpy
+
+            out = numpy.empty((), dtype=object)
+            out[()] = self
+            return out
+        raise _conversion_error("np.asarray (or assignment into a plain ndarray)", self)
+
+    def __float__(self):
+        raise _conversion_error("float()", self)
+
+    def __int__(self):
+        raise _conversion_error("int()", self)
+
+    def __complex__(self):
+        raise _conversion_error("complex()", self)
+
+    def __index__(self):
+        raise _conversion_error("use as an index", self)
+
+    def item(self, *args):
+        raise _conversion_error(".item()", self)
+
+    def tolist(self):
+        raise _conversion_error(".tolist()", self)
+
+    def __bool__(self):
+        return bool(self.primal)
+
+    def __hash__(self):
+        return id(self)
+
+    # -- shape and type come from the primal value -------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return _shape(self.primal)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def dtype(self):
+        return _dtype(self.primal)
+
+    def __len__(self):
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d traced value")
+        return shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.primal!r})"
+
+
+def _shape(x) -> tuple:
+    s = getattr(x, "shape", None)
+    if s is None:
+        import numpy
+
+        return numpy.shape(x)
+    return tuple(s)
+
+
+def _dtype(x):
+    d = getattr(x, "dtype", None)
+    if d is None:
+        import numpy
+
+        return numpy.result_type(x)
+    return d
+
+
+def _ufunc_with_kwargs(prim, ufunc, inputs, kwargs):
+    out = kwargs.pop("out", None)
+    if out is not None:
+        # x += traced writes into a plain ndarray: the derivative would be lost.
+        for o in out if isinstance(out, tuple) else (out,):
+            if not isinstance(o, Tracer):
+                tracer = next(a for a in inputs if isinstance(a, Tracer))
+                raise _conversion_error(f"np.{ufunc.__name__}(..., out=ndarray)", tracer)
+        raise NoRuleError(
+            f"np.{ufunc.__name__} with out= a traced array is not supported; write "
+            f"y = np.{ufunc.__name__}(...) instead. {ERRORS_DOC}"
+        )
+    dtype = kwargs.pop("dtype", None)
+    if kwargs:
+        raise NoRuleError(
+            f"np.{ufunc.__name__} with keyword arguments {sorted(kwargs)} has no rule in "
+            f"wengert; call it without them. {ERRORS_DOC}"
+        )
+    ans = prim.bind(*inputs)
+    return ans if dtype is None else ans.astype(dtype)
+
+
+class BatchedBoolMixin:
+    """Refuse truth values of batched values: each batch member could decide differently."""
+
+    __slots__ = ()
+
+    def __bool__(self):
+        raise BatchedControlFlowError(
+            "Python control flow (if/while/and/or) asked for the truth value of a value "
+            "batched by wg.vmap, whose members may disagree. Use np.where(cond, a, b) for "
+            f"elementwise choices, or loop in Python instead of vmap. {ERRORS_DOC}"
+        )

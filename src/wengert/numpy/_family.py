@@ -1,0 +1,260 @@
+"""Shared rules for families of operations, so each op is declared in one line.
+
+Every rule is written in plain NumPy calls on values that may themselves be tracers of an
+outer transformation, which is what makes every derivative differentiable again. No rule
+calls ``np.asarray`` or builds an array from a shape alone: it uses ``np.zeros_like`` and
+``np.broadcast_to`` so the input's array type (NumPy now; CuPy, Dask later) is kept.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from wengert.core.primitive import Primitive
+from wengert.core.trace import Tracer, function_rules, ufunc_rules
+
+ndarray = np.ndarray
+
+# -- domains: where the generic property test draws each argument from -------------------
+
+
+def real(rng, shape):
+    return rng.standard_normal(shape)
+
+
+def positive(rng, shape):
+    return rng.uniform(0.5, 2.0, shape)
+
+
+def unit_open(rng, shape):
+    return rng.uniform(-0.9, 0.9, shape)
+
+
+def above_one(rng, shape):
+    return rng.uniform(1.2, 3.0, shape)
+
+
+def nonzero(rng, shape):
+    return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+
+
+def away_from_int(rng, shape):
+    # For piecewise-smooth ops (mod, clip edges): keep finite differences off the kinks.
+    return rng.integers(-3, 3, shape) + rng.uniform(0.2, 0.8, shape)
+
+
+# -- small helpers used by rules --------------------------------------------------------
+
+
+def shape_of(x) -> tuple:
+    s = getattr(x, "shape", None)
+    return () if s is None else tuple(s)
+
+
+def ndim_of(x) -> int:
+    return len(shape_of(x))
+
+
+def is_complex(x) -> bool:
+    d = getattr(x, "dtype", None)
+    return (d.kind == "c") if d is not None else isinstance(x, complex)
+
+
+def sum_to(g, shape: tuple):
+    """Sum ``g`` over the axes that broadcasting added or stretched, down to ``shape``."""
+    gshape = shape_of(g)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1
+    )
+    if axes:
+        g = np.sum(g, axis=axes)
+    return np.reshape(g, shape) if shape_of(g) != shape else g
+
+
+def fit(c, x):
+    """The cotangent ``c`` made to match input ``x``: its shape (undoing broadcasting) and
+    its realness (the cotangent of a real input is real, as in JAX)."""
+    if type(c) is type(x) and type(c) is not ndarray and not isinstance(c, Tracer):
+        return c  # two NumPy scalars of one type: the scalar fast path
+    c = sum_to(c, shape_of(x))
+    if is_complex(c) and not is_complex(x):
+        c = np.real(c)
+    return c
+
+
+def unwrap_all(x):
+    """The raw array under every level of tracing (for shapes and array type only)."""
+    while isinstance(x, Tracer):
+        x = x.primal
+    return x
+
+
+def zeros_of(x):
+    """Zeros shaped and typed like ``x`` (which may be a tracer), of x's array type."""
+    raw = unwrap_all(x)
+    return np.zeros_like(raw, shape=shape_of(x), dtype=getattr(x, "dtype", None))
+
+
+def expand_batched(args, batched):
+    """Align ranks for a broadcasting op: give every batched value (batch axis first) the
+    same number of non-batch axes, so NumPy's right-aligned broadcasting never pairs the
+    batch axis with a data axis of an unbatched argument."""
+    nd = max(ndim_of(a) - b for a, b in zip(args, batched))
+    out = []
+    for a, b in zip(args, batched):
+        if b:
+            s = shape_of(a)
+            k = nd - (len(s) - 1)
+            if k:
+                a = np.reshape(a, s[:1] + (1,) * k + s[1:])
+        out.append(a)
+    return out
+
+
+def batch_elementwise(prim):
+    """Broadcasting ops batch by broadcasting."""
+
+    def batch(args, batched, size, **params):
+        return prim.bind(*expand_batched(args, batched), **params)
+
+    return batch
+
+
+def batch_loop(prim):
+    """Fallback for ops with no batching rule: one call per batch member, then stack."""
+
+    def batch(args, batched, size, **params):
+        outs = [
+            prim.bind(*[a[i] if b else a for a, b in zip(args, batched)], **params)
+            for i in range(size)
+        ]
+        return np.stack(outs)
+
+    return batch
+
+
+def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=None):
+    """Create and register a primitive; batching defaults to the loop fallback."""
+    prim = Primitive(name, impl, jvp=jvp, vjp=vjp, nondiff=nondiff, spec=spec)
+    prim.batch = batch(prim) if batch is not None else batch_loop(prim)
+    return prim.register()
+
+
+# -- elementwise families ------------------------------------------------------------------
+
+
+def unary(ufunc, df, *, domain=real, impl=None, name=None):
+    """An elementwise op of one argument from its derivative ``df(x, ans)``."""
+
+    def jvp(ts, ans, x):
+        return ts[0] * df(x, ans)
+
+    def vjp(g, ans, which, x):
+        return (g * df(x, ans),)
+
+    prim = declare(
+        name or ufunc.__name__,
+        impl or ufunc,
+        jvp=jvp,
+        vjp=vjp,
+        batch=_batch_unary,
+        spec={"kind": "elementwise", "domain": (domain,)},
+    )
+    ufunc_rules[ufunc] = prim
+    return prim
+
+
+def _batch_unary(prim):
+    def batch(args, batched, size, **params):
+        return prim.bind(args[0], **params)
+
+    return batch
+
+
+def _partial(d):
+    """A partial derivative given as a callable, or as a constant (1, -1, a float)."""
+    if callable(d):
+        return d, None
+    return None, d
+
+
+def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
+    """An elementwise op of two broadcasting arguments from its partials.
+
+    ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
+    a constant such as ``1`` or ``-1`` (add, subtract), which skips a multiplication.
+    """
+    partials = (_partial(dx), _partial(dy))
+
+    def term(k, t, x, y, ans):
+        fn, c = partials[k]
+        if fn is not None:
+            return t * fn(x, y, ans)
+        return t if c == 1 else (-t if c == -1 else t * c)
+
+    def jvp(ts, ans, x, y):
+        out = None
+        for k in (0, 1):
+            t = ts[k]
+            if t is not None:
+                t = term(k, t, x, y, ans)
+                out = t if out is None else out + t
+        if shape_of(out) != shape_of(ans):
+            out = np.broadcast_to(out, shape_of(ans))
+        return out
+
+    def vjp(g, ans, which, x, y):
+        return [fit(term(k, g, x, y, ans), y if k else x) for k in which]
+
+    prim = declare(
+        name or ufunc.__name__,
+        impl or ufunc,
+        jvp=jvp,
+        vjp=vjp,
+        batch=batch_elementwise,
+        spec={"kind": "elementwise", "domain": domain},
+    )
+    ufunc_rules[ufunc] = prim
+    return prim
+
+
+def nondiff(*ufuncs, batch=batch_elementwise):
+    """Piecewise-constant ufuncs: zero derivative, no tape record; they return plain
+    arrays (comparisons return plain booleans, so ``if``/``while`` on traced values work)."""
+    for uf in ufuncs:
+        prim = declare(uf.__name__, uf, nondiff=True, batch=batch, spec={"kind": "nondiff"})
+        ufunc_rules[uf] = prim
+
+
+def linear(name, impl, transpose, *, batch=None, spec=None):
+    """An op linear in each argument: its JVP is the op applied to the tangents (zeros where
+    an argument is constant); ``transpose(g, ans, which, *args, **params)`` is its VJP."""
+
+    def jvp(ts, ans, *args, **params):
+        if len(ts) == 1:
+            return prim.bind(ts[0], **params)
+        ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]
+        return prim.bind(*ts, **params)
+
+    prim = declare(name, impl, jvp=jvp, vjp=transpose, batch=batch, spec=spec)
+    return prim
+
+
+def defun(np_func, handler):
+    """Route a NumPy function (through ``__array_function__``) to ``handler``."""
+    function_rules[np_func] = handler
+    return handler
+
+
+PY_OPS = {
+    np.add: operator.add,
+    np.subtract: operator.sub,
+    np.multiply: operator.mul,
+    np.true_divide: operator.truediv,
+    np.power: operator.pow,
+}

@@ -1,0 +1,250 @@
+"""Selection, clipping, type changes and array creation from traced values.
+
+Conventions:
+- ``where(c, x, y)``: the derivative flows to the chosen branch only; the other branch's
+  cotangent is an exact zero (see docs/sharp-bits.md for the where-NaN trap).
+- ``clip(x, lo, hi)`` at a bound: derivative 1 in ``x`` on the closed interval
+  ``lo <= x <= hi`` (PyTorch's convention), and to the bound only strictly outside it.
+- ``zeros_like``/``ones_like``/``full_like``/``empty_like`` of a traced value are constants.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wengert.numpy._family import (
+    batch_elementwise,
+    declare,
+    defun,
+    fit,
+    linear,
+    real,
+    shape_of,
+    unwrap_all,
+)
+
+
+# -- where ---------------------------------------------------------------------------------
+def _where_jvp(ts, ans, c, x, y):
+    tx = np.zeros_like(ans) if ts[1] is None else ts[1]
+    ty = np.zeros_like(ans) if ts[2] is None else ts[2]
+    return np.where(c, tx, ty)
+
+
+def _where_vjp(g, ans, which, c, x, y):
+    zero = np.zeros_like(g)
+    out = []
+    for k in which:
+        if k == 1:
+            out.append(fit(np.where(c, g, zero), x))
+        elif k == 2:
+            out.append(fit(np.where(c, zero, g), y))
+        else:
+            out.append(None)
+    return out
+
+
+def _where_cases(rng):
+    x, y = rng.standard_normal((2, 3, 4))
+    return [((x > 0, x, y), {}), ((x > 0, x, y[0]), {})]
+
+
+where_p = declare(
+    "where",
+    lambda c, x, y: np.where(c, x, y),
+    jvp=_where_jvp,
+    vjp=_where_vjp,
+    batch=batch_elementwise,
+    spec={"cases": _where_cases, "nondiff_args": (0,)},
+)
+
+
+def _where(condition, x=None, y=None):
+    if x is None and y is None:
+        return np.nonzero(unwrap_all(condition))
+    return where_p.bind(condition, x, y)
+
+
+# -- clip ----------------------------------------------------------------------------------
+def _clip_partials(x, lo, hi):
+    inside = (x >= lo) & (x <= hi)
+    return inside, x < lo, x > hi
+
+
+def _clip_jvp(ts, ans, x, lo, hi):
+    parts = _clip_partials(x, lo, hi)
+    out = None
+    for t, p in zip(ts, parts):
+        if t is not None:
+            term = np.where(p, t, np.zeros_like(t))
+            out = term if out is None else out + term
+    return np.broadcast_to(out, shape_of(ans)) if shape_of(out) != shape_of(ans) else out
+
+
+def _clip_vjp(g, ans, which, x, lo, hi):
+    parts = _clip_partials(x, lo, hi)
+    zero = np.zeros_like(g)
+    return [fit(np.where(parts[k], g, zero), (x, lo, hi)[k]) for k in which]
+
+
+clip_p = declare(
+    "clip",
+    lambda x, lo, hi: np.clip(x, lo, hi),
+    jvp=_clip_jvp,
+    vjp=_clip_vjp,
+    batch=batch_elementwise,
+    spec={"kind": "elementwise", "domain": (real, lambda r, s: r.uniform(-2.0, -1.0, s),
+                                            lambda r, s: r.uniform(1.0, 2.0, s))},
+)  # fmt: skip
+
+
+def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
+    lo = a_min if a_min is not None else min
+    hi = a_max if a_max is not None else max
+    lo = -np.inf if lo is None else lo
+    hi = np.inf if hi is None else hi
+    return clip_p.bind(a, lo, hi)
+
+
+# -- real, imag, astype --------------------------------------------------------------------
+def _complex_of(g, x):
+    """The cotangent ``g`` of ``real(x)`` as a cotangent of ``x``."""
+    return g * (1 + 0j) if np.iscomplexobj(unwrap_all(x)) else g
+
+
+real_p = linear(
+    "real",
+    lambda x: np.real(x),
+    lambda g, ans, which, x: (_complex_of(g, x),),
+    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    spec={"kind": "elementwise", "domain": (real,)},
+)
+imag_p = linear(
+    "imag",
+    lambda x: np.imag(x),
+    lambda g, ans, which, x: (-1j * g if np.iscomplexobj(unwrap_all(x)) else 0 * g,),
+    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    spec={"kind": "elementwise", "domain": (real,), "complex_only": True},
+)
+
+
+def _astype_vjp(g, ans, which, x, *, dtype):
+    return (fit(g.astype(np.result_type(x)) if np.iscomplexobj(g) == np.iscomplexobj(unwrap_all(x))
+                else np.real(g).astype(np.result_type(x)), x),)  # fmt: skip
+
+
+astype_p = linear(
+    "astype",
+    lambda x, *, dtype: x.astype(dtype),
+    _astype_vjp,
+    batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
+    spec={"cases": lambda rng: [((rng.standard_normal(3),), dict(dtype=np.float32))]},
+)
+
+
+def astype(x, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":
+        # Casting to integers or booleans is piecewise constant: a plain (or batched) value.
+        return _cast_p.bind(x, dtype=dtype)
+    if dtype == getattr(x, "dtype", None):
+        return x
+    return astype_p.bind(x, dtype=dtype)
+
+
+_cast_p = declare(
+    "cast",
+    lambda x, *, dtype: x.astype(dtype),
+    nondiff=True,
+    batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
+    spec={"kind": "nondiff"},
+)
+
+
+# -- creation ------------------------------------------------------------------------------
+def _like_batch(prim):
+    def batch(args, batched, size, **params):
+        return prim.bind(*args, **params)
+
+    return batch
+
+
+def _like(np_fn, name):
+    prim = declare(
+        name,
+        lambda x, *rest, **params: np_fn(x, *rest, **params),
+        nondiff=True,
+        batch=_like_batch,
+        spec={"kind": "nondiff"},
+    )
+
+    def handler(a, *args, dtype=None, order="K", subok=True, shape=None, **kw):
+        if shape is not None:
+            # A new shape: nothing of the traced value is kept but its array type.
+            return np_fn(unwrap_all(a), *args, dtype=dtype or a.dtype, shape=shape)
+        params = {} if dtype is None else {"dtype": dtype}
+        return prim.bind(a, *args, **params)
+
+    return handler
+
+
+for _fn, _name in [(np.zeros_like, "zeros_like"), (np.ones_like, "ones_like"),
+                   (np.empty_like, "zeros_like_empty"), (np.full_like, "full_like")]:  # fmt: skip
+    defun(_fn, _like(_fn if _fn is not np.empty_like else np.zeros_like, _name))
+
+
+def _copy(a, order="K", subok=False):
+    return a
+
+
+def _real(val):
+    return real_p.bind(val)
+
+
+def _imag(val):
+    return imag_p.bind(val)
+
+
+def _iscomplexobj(x):
+    return np.dtype(x.dtype).kind == "c"
+
+
+def _isrealobj(x):
+    return not _iscomplexobj(x)
+
+
+def _result_type(*arrays_and_dtypes):
+    return np.result_type(*[a.dtype if hasattr(a, "_trace") else a for a in arrays_and_dtypes])
+
+
+for _fn, _h in [
+    (np.where, _where), (np.clip, _clip), (np.real, _real), (np.imag, _imag),
+    (np.copy, _copy), (np.iscomplexobj, _iscomplexobj), (np.isrealobj, _isrealobj),
+    (np.result_type, _result_type),
+]:  # fmt: skip
+    defun(_fn, _h)
+
+
+
+# -- piecewise-constant functions: plain results, batched by a loop -----------------------
+def _nondiff_function(np_fn):
+    prim = declare(
+        "np." + np_fn.__name__,
+        lambda *args, _kw: np_fn(*args, **dict(_kw)),
+        nondiff=True,
+        spec={"kind": "nondiff"},
+    )
+
+    def handler(*args, **kwargs):
+        return prim.bind(*args, _kw=tuple(sorted(kwargs.items())))
+
+    return handler
+
+
+for _fn in [
+    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
+    np.searchsorted, np.round, np.around, np.isclose, np.allclose, np.array_equal,
+    np.any, np.all, np.count_nonzero, np.digitize, np.unique, np.sort_complex,
+    np.isreal, np.iscomplex,
+]:  # fmt: skip
+    defun(_fn, _nondiff_function(_fn))

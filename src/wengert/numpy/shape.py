@@ -1,0 +1,394 @@
+"""Shape and indexing: reshape, transpose, broadcast, concatenate, indexing, and the NumPy
+functions built from them (ravel, squeeze, stack, split, flip, moveaxis...).
+
+All of these are linear: their JVP is the op itself, their VJP its transpose. Indexing's
+transpose is ``untake``, which adds a cotangent into zeros at the indexed places; repeated
+integer indices accumulate (``np.add.at``), so ``x[[0, 0]]`` has derivative 2 at ``x[0]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wengert.core.trace import Tracer
+from wengert.numpy._family import declare, defun, linear, ndim_of, shape_of, sum_to, unwrap_all
+from wengert.numpy.reductions import norm_axis
+
+
+# -- reshape -------------------------------------------------------------------------------
+def _resolve_shape(shape, size):
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(int(d) for d in shape)
+    if -1 in shape:
+        known = 1
+        for d in shape:
+            if d != -1:
+                known *= d
+        shape = tuple(size // known if d == -1 else d for d in shape)
+    return shape
+
+
+def _size(x):
+    n = 1
+    for d in shape_of(x):
+        n *= d
+    return n
+
+
+def _reshape_batch(prim):
+    def batch(args, batched, size, *, shape):
+        return prim.bind(args[0], shape=(size,) + shape)
+
+    return batch
+
+
+reshape_p = linear(
+    "reshape",
+    lambda x, *, shape: np.reshape(x, shape),
+    lambda g, ans, which, x, *, shape: (np.reshape(g, shape_of(x)),),
+    batch=_reshape_batch,
+    spec={"cases": lambda rng: [((rng.standard_normal((3, 4)),), dict(shape=(2, 6)))]},
+)
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    if order not in ("C", None):
+        raise NotImplementedError("np.reshape with order other than 'C' has no rule in wengert.")
+    shape = _resolve_shape(newshape if shape is None else shape, _size(a))
+    if shape == shape_of(a):
+        return a
+    return reshape_p.bind(a, shape=shape)
+
+
+def _ravel(a, order="C"):
+    return _reshape(a, (-1,), order)
+
+
+def _squeeze(a, axis=None):
+    s = shape_of(a)
+    axes = norm_axis(axis, len(s)) if axis is not None else tuple(i for i, d in enumerate(s) if d == 1)
+    for i in axes:
+        if s[i] != 1:
+            raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return _reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
+
+
+def _expand_dims(a, axis):
+    s = list(shape_of(a))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    nd = len(s) + len(axes)
+    for i in sorted(a_ % nd for a_ in axes):
+        s.insert(i, 1)
+    return _reshape(a, tuple(s))
+
+
+def _atleast(n):
+    def handler(*arys):
+        out = []
+        for a in arys:
+            s = shape_of(a)
+            if len(s) < n:
+                if n == 3 and len(s) == 2:
+                    s = s + (1,)
+                elif n == 3 and len(s) == 1:
+                    s = (1,) + s + (1,)
+                else:
+                    s = (1,) * (n - len(s)) + s
+                a = _reshape(a, s)
+            out.append(a)
+        return out[0] if len(out) == 1 else tuple(out)
+
+    return handler
+
+
+# -- transpose -----------------------------------------------------------------------------
+def _transpose_batch(prim):
+    def batch(args, batched, size, *, axes):
+        return prim.bind(args[0], axes=(0,) + tuple(a + 1 for a in axes))
+
+    return batch
+
+
+transpose_p = linear(
+    "transpose",
+    lambda x, *, axes: np.transpose(x, axes),
+    lambda g, ans, which, x, *, axes: (np.transpose(g, tuple(np.argsort(axes))),),
+    batch=_transpose_batch,
+    spec={"cases": lambda rng: [((rng.standard_normal((2, 3, 4)),), dict(axes=(2, 0, 1)))]},
+)
+
+
+def _transpose(a, axes=None):
+    nd = ndim_of(a)
+    axes = tuple(range(nd))[::-1] if axes is None else tuple(int(i) % nd for i in axes)
+    if axes == tuple(range(nd)):
+        return a
+    return transpose_p.bind(a, axes=axes)
+
+
+def _swapaxes(a, axis1, axis2):
+    axes = list(range(ndim_of(a)))
+    axis1, axis2 = axis1 % len(axes), axis2 % len(axes)
+    axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+    return _transpose(a, axes)
+
+
+def _moveaxis(a, source, destination):
+    nd = ndim_of(a)
+    src = norm_axis_list(source, nd)
+    dst = norm_axis_list(destination, nd)
+    order = [i for i in range(nd) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return _transpose(a, order)
+
+
+def norm_axis_list(axis, nd):
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    return [int(a) % nd for a in axes]
+
+
+# -- broadcast_to --------------------------------------------------------------------------
+def _broadcast_batch(prim):
+    def batch(args, batched, size, *, shape):
+        x = args[0]
+        s = shape_of(x)
+        x = np.reshape(x, s[:1] + (1,) * (len(shape) - len(s) + 1) + s[1:])
+        return prim.bind(x, shape=(size,) + shape)
+
+    return batch
+
+
+broadcast_to_p = linear(
+    "broadcast_to",
+    lambda x, *, shape: np.broadcast_to(x, shape),
+    lambda g, ans, which, x, *, shape: (sum_to(g, shape_of(x)),),
+    batch=_broadcast_batch,
+    spec={"cases": lambda rng: [((rng.standard_normal((3, 1)),), dict(shape=(2, 3, 4)))]},
+)
+
+
+def _broadcast_to(array, shape, subok=False):
+    shape = _resolve_shape(shape, 0)
+    if shape == shape_of(array):
+        return array
+    return broadcast_to_p.bind(array, shape=shape)
+
+
+def _broadcast_arrays(*args, subok=False):
+    shape = np.broadcast_shapes(*(shape_of(a) for a in args))
+    return tuple(_broadcast_to(a, shape) for a in args)
+
+
+# -- concatenate ---------------------------------------------------------------------------
+def _concat_vjp(g, ans, which, *xs, axis):
+    bounds = np.cumsum([shape_of(x)[axis] for x in xs])[:-1]
+    parts = np.split(g, bounds, axis=axis)
+    return [parts[i] for i in which]
+
+
+def _concat_batch(prim):
+    def batch(args, batched, size, *, axis):
+        args = [a if b else np.broadcast_to(a, (size,) + shape_of(a)) for a, b in zip(args, batched)]
+        return prim.bind(*args, axis=axis + 1)
+
+    return batch
+
+
+concatenate_p = linear(
+    "concatenate",
+    lambda *xs, axis: np.concatenate(xs, axis=axis),
+    _concat_vjp,
+    batch=_concat_batch,
+    spec={
+        "cases": lambda rng: [
+            ((rng.standard_normal((2, 3)), rng.standard_normal((1, 3))), dict(axis=0)),
+            ((rng.standard_normal((2, 3)), rng.standard_normal((2, 2))), dict(axis=1)),
+        ]
+    },
+)
+
+
+def _concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+    arrays = list(arrays)
+    if axis is None:
+        arrays = [_ravel(a) for a in arrays]
+        axis = 0
+    axis = int(axis) % max(ndim_of(arrays[0]), 1)
+    if len(arrays) == 1:
+        return arrays[0]
+    return concatenate_p.bind(*arrays, axis=axis)
+
+
+def _stack(arrays, axis=0, out=None, dtype=None, casting=None):
+    arrays = list(arrays)
+    nd = ndim_of(arrays[0]) + 1
+    axis = int(axis) % nd
+    return _concatenate([_expand_dims(a, axis) for a in arrays], axis=axis)
+
+
+def _hstack(tup, dtype=None, casting=None):
+    arrs = _atleast(1)(*tup)
+    arrs = [arrs] if not isinstance(arrs, tuple) else list(arrs)
+    return _concatenate(arrs, axis=0 if ndim_of(arrs[0]) == 1 else 1)
+
+
+def _vstack(tup, dtype=None, casting=None):
+    arrs = _atleast(2)(*tup)
+    arrs = [arrs] if not isinstance(arrs, tuple) else list(arrs)
+    return _concatenate(arrs, axis=0)
+
+
+def _split(ary, indices_or_sections, axis=0):
+    n = shape_of(ary)[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if n % k:
+            raise ValueError("array split does not result in an equal division")
+        bounds = list(range(0, n, n // k)) + [n]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    axis = axis % ndim_of(ary)
+    pre = (slice(None),) * axis
+    return [getitem(ary, pre + (slice(lo, hi),)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _flip(m, axis=None):
+    nd = ndim_of(m)
+    axes = range(nd) if axis is None else norm_axis_list(axis, nd)
+    idx = [slice(None)] * nd
+    for a in axes:
+        idx[a] = slice(None, None, -1)
+    return getitem(m, tuple(idx))
+
+
+# -- indexing ------------------------------------------------------------------------------
+def _raw_index(i):
+    """An index element with any traced integer arrays replaced by their values (indices
+    are not differentiated)."""
+    if isinstance(i, Tracer):
+        return unwrap_all(i)
+    if isinstance(i, list):
+        return np.array([_raw_index(k) for k in i]) if i and isinstance(i[0], Tracer) else np.asarray(i)
+    return i
+
+
+def norm_index(idx):
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    return tuple(_raw_index(i) for i in idx)
+
+
+def _is_advanced(i):
+    return isinstance(i, np.ndarray) or (isinstance(i, (bool, np.bool_)))
+
+
+def _advanced_moved_front(idx):
+    """Whether NumPy will put the advanced-index axes first (advanced indices, counting
+    integers, that are not adjacent), and how many axes they make."""
+    pos = [k for k, i in enumerate(idx) if _is_advanced(i) or isinstance(i, (int, np.integer))]
+    if not any(_is_advanced(idx[k]) for k in pos):
+        return False, 0
+    if pos == list(range(pos[0], pos[0] + len(pos))):
+        return False, 0
+    shapes = [np.shape(np.nonzero(i)[0]) if getattr(i, "dtype", None) == bool else np.shape(i) for i in (idx[k] for k in pos)]
+    return True, len(np.broadcast_shapes(*shapes))
+
+
+def _is_basic(idx):
+    return not any(_is_advanced(i) for i in idx)
+
+
+def _getitem_batch(prim):
+    def batch(args, batched, size, *, idx):
+        out = prim.bind(args[0], idx=(slice(None),) + idx)
+        moved, k = _advanced_moved_front(idx)
+        return np.moveaxis(out, k, 0) if moved else out
+
+    return batch
+
+
+def _like(x):
+    return (unwrap_all(x), shape_of(x), x.dtype if hasattr(x, "dtype") else np.result_type(x))
+
+
+getitem_p = linear(
+    "getitem",
+    lambda x, *, idx: x[idx],
+    lambda g, ans, which, x, *, idx: (untake_p.bind(g, idx=idx, like=_like(x)),),
+    batch=_getitem_batch,
+    spec={
+        "cases": lambda rng: [
+            ((rng.standard_normal((4, 5)),), dict(idx=(slice(1, None), slice(None, None, 2)))),
+            ((rng.standard_normal((4, 5)),), dict(idx=(np.array([0, 2, 0]),))),
+            ((rng.standard_normal((4, 5)),), dict(idx=(Ellipsis, 1))),
+            ((rng.standard_normal((4, 5)),), dict(idx=(None, 2, slice(None)))),
+            ((rng.standard_normal((4, 5)),), dict(idx=(np.arange(4) % 2 == 0,))),
+        ]
+    },
+)
+
+
+def _untake_impl(g, *, idx, like):
+    raw, shape, dtype = like
+    out = np.zeros_like(raw, shape=shape, dtype=np.result_type(dtype, g))
+    if _is_basic(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+def _untake_batch(prim):
+    def batch(args, batched, size, *, idx, like):
+        raw, shape, dtype = like
+        g = args[0]
+        moved, k = _advanced_moved_front(idx)
+        if moved:
+            g = np.moveaxis(g, 0, k)
+        return prim.bind(g, idx=(slice(None),) + idx, like=(raw, (size,) + shape, dtype))
+
+    return batch
+
+
+untake_p = linear(
+    "untake",
+    _untake_impl,
+    lambda g, ans, which, x, *, idx, like: (getitem_p.bind(g, idx=idx),),
+    batch=_untake_batch,
+    spec={
+        "cases": lambda rng: [
+            ((rng.standard_normal((3,)),), dict(idx=(np.array([0, 2, 0]),), like=(np.zeros(4), (4,), np.float64))),
+            ((rng.standard_normal((2, 5)),), dict(idx=(slice(1, 3),), like=(np.zeros((4, 5)), (4, 5), np.float64))),
+        ]
+    },
+)
+
+
+def getitem(x, idx):
+    return getitem_p.bind(x, idx=norm_index(idx))
+
+
+# -- metadata: answered from the tracer, never traced ---------------------------------------
+def _np_shape(a):
+    return shape_of(a)
+
+
+def _np_ndim(a):
+    return ndim_of(a)
+
+
+def _np_size(a, axis=None):
+    return _size(a) if axis is None else shape_of(a)[axis]
+
+
+for _fn, _h in [
+    (np.reshape, _reshape), (np.ravel, _ravel), (np.squeeze, _squeeze),
+    (np.expand_dims, _expand_dims), (np.atleast_1d, _atleast(1)), (np.atleast_2d, _atleast(2)),
+    (np.atleast_3d, _atleast(3)), (np.transpose, _transpose), (np.swapaxes, _swapaxes),
+    (np.moveaxis, _moveaxis), (np.broadcast_to, _broadcast_to),
+    (np.broadcast_arrays, _broadcast_arrays), (np.concatenate, _concatenate),
+    (np.stack, _stack), (np.hstack, _hstack), (np.vstack, _vstack), (np.split, _split),
+    (np.flip, _flip), (np.shape, _np_shape), (np.ndim, _np_ndim), (np.size, _np_size),
+]:  # fmt: skip
+    defun(_fn, _h)
