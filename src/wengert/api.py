@@ -77,9 +77,12 @@ def _as_input(x, fname: str, k: int):
     return x
 
 
-def _coerce_out(x):
+def _call(fun, args):
+    """``fun(*args)`` with any object arrays of tracers in its result (``np.array([t1, t2])``)
+    turned into traced arrays, while the trace is still open."""
+    out = fun(*args)
     hook = _trace.coerce_hook
-    return hook(x) if hook is not None else x
+    return tree.tree_map(hook, out) if hook is not None else out
 
 
 def _argnums_split(args, argnums, fname):
@@ -120,7 +123,7 @@ def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
     trace = VJPTrace()
     try:
         tracers = [trace.new_input(x) for x in leaves]
-        out = fun(*tree.unflatten(treedef, tracers))
+        out = _call(fun, tree.unflatten(treedef, tracers))
     finally:
         trace.close()
     aux = None
@@ -130,7 +133,6 @@ def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
         out, aux = out
         aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
     out_leaves, out_tree = tree.flatten(out)
-    out_leaves = [_coerce_out(o) for o in out_leaves]
     return trace, leaves, treedef, out_leaves, out_tree, aux
 
 
@@ -308,7 +310,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     trace = JVPTrace()
     try:
         ins = [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)]
-        out = fun(*tree.unflatten(p_tree, ins))
+        out = _call(fun, tree.unflatten(p_tree, ins))
     finally:
         trace.close()
     aux = None
@@ -318,7 +320,6 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     out_leaves, out_tree = tree.flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
-        o = _coerce_out(o)
         if isinstance(o, JVPTracer) and o._trace is trace:
             primals_out.append(o.primal)
             tangents_out.append(o.tangent)
@@ -395,14 +396,13 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
                 x if ax is None else BatchTracer(trace, np.moveaxis(x, ax, 0) if ax else x)
                 for x, ax in zip(leaves, axes)
             ]
-            out = fun(*tree.unflatten(treedef, wrapped))
+            out = _call(fun, tree.unflatten(treedef, wrapped))
         finally:
             trace.close()
         out_leaves, out_tree = tree.flatten(out)
         oaxes = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(out_leaves)
         res = []
         for o, ax in zip(out_leaves, oaxes):
-            o = _coerce_out(o)
             if isinstance(o, BatchTracer) and o._trace is trace:
                 v = o.value
             else:

@@ -115,7 +115,7 @@ def _conversion_error(what: str, t: "Tracer") -> TracerConversionError:
     return TracerConversionError(
         f"{what} of a traced value (shape {t.shape}, {type(t).__name__}) at {_caller()}: "
         "this would drop its derivative. Keep the computation in NumPy calls on the traced "
-        "value: build arrays with np.stack / np.concatenate or np.zeros_like(traced) instead "
+        "value: build arrays with np.stack, np.concatenate or np.where instead "
         "of writing into a plain ndarray; call wengert.scipy in place of SciPy functions "
         "that coerce with np.asarray; use wg.stop_gradient(x) if you really want a constant. "
         f"{ERRORS_DOC}"
