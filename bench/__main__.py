@@ -53,6 +53,8 @@ def main(argv=None) -> None:
     elapsed = time.perf_counter() - start
     versions = {d: _version(d) for d in ("numpy", *(peer.module for peer in PEERS))}
     caption = (
+        "Each cell: time per call (W1: per op) and its ratio over plain f; "
+        "peak memory rows: ratio over floor.\n"
         f"min of {settings.repeat} repeats, {os.environ['OPENBLAS_NUM_THREADS']} BLAS thread(s); "
         + ", ".join(f"{d} {v}" for d, v in versions.items())
         + f"; Python {platform.python_version()}; {elapsed:.0f} s"

@@ -55,7 +55,7 @@ def table(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
     header = ["workload", *COLUMNS]
     body = []
     for row in rows:
-        label = f"{row.key} {row.op}\n{row.label}\n(ratio over {row.base})"
+        label = f"{row.key} {row.op}\n{row.label}"
         body.append([label, *(cell_text(row, c) for c in COLUMNS)])
     return header, body
 
@@ -68,7 +68,7 @@ def render(rows: list[Row], caption: str, footer: str) -> None:
     except ImportError:
         print(_plain(header, body), caption, footer, sep="\n")
         return
-    t = Table(*header, caption=caption, show_lines=True)
+    t = Table(*header, caption=caption, caption_justify="left", show_lines=True)
     for line in body:
         t.add_row(*line)
     console = Console()

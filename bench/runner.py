@@ -117,7 +117,9 @@ def run_workload(w: Workload, settings: Settings) -> list[Row]:
                 thunks[peer.name] = Cell("n/a", note="not seen by tracemalloc")
         # Every reverse mode stores one step per operation; the floor's hand-written tape is
         # the fair unit, where plain f keeps one vector.
-        rows.append(Row(w.key, w.op, "peak memory", "B", FLOOR, _measure(thunks, peak_bytes, 1)))
+        rows.append(
+            Row(w.key, w.op, "peak memory, × floor", "B", FLOOR, _measure(thunks, peak_bytes, 1))
+        )
     return rows
 
 

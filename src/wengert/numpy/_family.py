@@ -40,6 +40,10 @@ def nonzero(rng, shape):
     return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
 
 
+def boolean(rng, shape):
+    return rng.random(shape) > 0.5
+
+
 def away_from_int(rng, shape):
     # For piecewise-smooth ops (mod, clip edges): keep finite differences off the kinks.
     return rng.integers(-3, 3, shape) + rng.uniform(0.2, 0.8, shape)
@@ -223,11 +227,12 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
     return prim
 
 
-def nondiff(*ufuncs, batch=batch_elementwise):
+def nondiff(*ufuncs, batch=batch_elementwise, domain=real):
     """Piecewise-constant ufuncs: zero derivative, no tape record; they return plain
     arrays (comparisons return plain booleans, so ``if``/``while`` on traced values work)."""
     for uf in ufuncs:
-        prim = declare(uf.__name__, uf, nondiff=True, batch=batch, spec={"kind": "nondiff"})
+        spec = {"kind": "nondiff", "domain": (domain,) * uf.nin}
+        prim = declare(uf.__name__, uf, nondiff=True, batch=batch, spec=spec)
         ufunc_rules[uf] = prim
 
 

@@ -20,6 +20,7 @@ from wengert.numpy._family import (
     above_one,
     away_from_int,
     binary,
+    boolean,
     nondiff,
     nonzero,
     positive,
@@ -147,5 +148,5 @@ nondiff(
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal,
     np.logical_and, np.logical_or, np.logical_xor, np.logical_not,
     np.isfinite, np.isinf, np.isnan, np.signbit, np.heaviside,
-    np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert,
 )  # fmt: skip
+nondiff(np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.invert, domain=boolean)

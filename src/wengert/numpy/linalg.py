@@ -182,8 +182,8 @@ def _embed(c, have, target, shape, like):
         if ch in have and count == 1:
             continue
         n = sizes[ch]
-        if ch not in have:
-            mats.append(np.ones_like(raw, shape=(n,) * count, dtype=float))
+        if count == 1:
+            mats.append(np.ones_like(raw, shape=(n,), dtype=float))
         else:
             eye = np.zeros_like(raw, shape=(n,) * count, dtype=float)
             eye[(np.arange(n),) * count] = 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wengert.core.trace import function_rules
 from wengert.numpy._family import (
     batch_elementwise,
     declare,
@@ -157,7 +158,7 @@ _cast_p = declare(
     lambda x, *, dtype: x.astype(dtype),
     nondiff=True,
     batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
-    spec={"kind": "nondiff"},
+    spec={"kind": "nondiff", "cases": lambda rng: [((rng.normal(0, 3, 4),), dict(dtype=np.int64))]},
 )
 
 
@@ -172,10 +173,10 @@ def _like_batch(prim):
 def _like(np_fn, name):
     prim = declare(
         name,
-        lambda x, *rest, **params: np_fn(x, *rest, **params),
+        lambda x, **params: np_fn(x, **params),
         nondiff=True,
         batch=_like_batch,
-        spec={"kind": "nondiff"},
+        spec={"kind": "nondiff", "domain": (real,)},
     )
 
     def handler(a, *args, dtype=None, order="K", subok=True, shape=None, **kw):
@@ -183,14 +184,21 @@ def _like(np_fn, name):
             # A new shape: nothing of the traced value is kept but its array type.
             return np_fn(unwrap_all(a), *args, dtype=dtype or a.dtype, shape=shape)
         params = {} if dtype is None else {"dtype": dtype}
-        return prim.bind(a, *args, **params)
+        return prim.bind(a, **params)
 
     return handler
 
 
+def _full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    # A traced fill value is differentiated (zeros plus the value), as in JAX.
+    return function_rules[np.zeros_like](a, dtype=dtype, shape=shape) + fill_value
+
+
 for _fn, _name in [(np.zeros_like, "zeros_like"), (np.ones_like, "ones_like"),
-                   (np.empty_like, "zeros_like_empty"), (np.full_like, "full_like")]:  # fmt: skip
+                   (np.empty_like, "empty_like")]:  # fmt: skip
+    # empty_like gives zeros: its contents are arbitrary anyway, and zeros are deterministic.
     defun(_fn, _like(_fn if _fn is not np.empty_like else np.zeros_like, _name))
+defun(np.full_like, _full_like)
 
 
 def _copy(a, order="K", subok=False):
@@ -227,12 +235,12 @@ for _fn, _h in [
 
 
 # -- piecewise-constant functions: plain results, batched by a loop -----------------------
-def _nondiff_function(np_fn):
+def _nondiff_function(np_fn, spec):
     prim = declare(
         "np." + np_fn.__name__,
         lambda *args, _kw: np_fn(*args, **dict(_kw)),
         nondiff=True,
-        spec={"kind": "nondiff"},
+        spec=dict(spec, kind="nondiff", params={"_kw": ()}),
     )
 
     def handler(*args, **kwargs):
@@ -241,10 +249,22 @@ def _nondiff_function(np_fn):
     return handler
 
 
-for _fn in [
-    np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
-    np.searchsorted, np.round, np.around, np.isclose, np.allclose, np.array_equal,
-    np.any, np.all, np.count_nonzero, np.digitize, np.unique, np.sort_complex,
-    np.isreal, np.iscomplex,
+def _sorted_and_values(rng):
+    return [((np.sort(rng.standard_normal(5)), rng.standard_normal(3)), {"_kw": ()})]
+
+
+_ONE = {"domain": (real,)}
+_TWO = {"domain": (real, real)}
+_VEC = {"cases": lambda rng: [((rng.standard_normal(4),), {"_kw": ()})]}
+# Results whose length depends on the values cannot be stacked over a batch.
+_RAGGED = dict(_VEC, unbatchable=True)
+for _fn, _spec in [
+    (np.argmax, _ONE), (np.argmin, _ONE), (np.argsort, _ONE), (np.argwhere, _RAGGED),
+    (np.nonzero, _RAGGED), (np.flatnonzero, _RAGGED), (np.round, _ONE), (np.around, _ONE),
+    (np.isclose, _TWO), (np.allclose, _TWO), (np.array_equal, _TWO), (np.any, _ONE),
+    (np.all, _ONE), (np.count_nonzero, _ONE), (np.unique, _RAGGED), (np.sort_complex, _VEC),
+    (np.isreal, _ONE), (np.iscomplex, _ONE),
+    (np.searchsorted, {"cases": _sorted_and_values}),
+    (np.digitize, {"cases": lambda rng: [(a[::-1], p) for a, p in _sorted_and_values(rng)]}),
 ]:  # fmt: skip
-    defun(_fn, _nondiff_function(_fn))
+    defun(_fn, _nondiff_function(_fn, _spec))
