@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bench.runner import COLUMNS, Row
 
-_NOTE_WIDTH, _NOTE_LINES = 22, 3
+_NOTE_CHARS = 66  # a failing cell shows the start of its error; --json has all of it
+_WRAP = 22  # plain text: the width cells wrap at (rich wraps by itself)
 
 
 def _scaled(value: float, units) -> str:
@@ -32,19 +33,14 @@ def fmt_ratio(r: float) -> str:
 
 
 def _note(status: str, note: str) -> str:
-    lines = textwrap.wrap(f"{status}: {note}", _NOTE_WIDTH) or [status]
-    if len(lines) > _NOTE_LINES:
-        lines = lines[:_NOTE_LINES]
-        lines[-1] = lines[-1][: _NOTE_WIDTH - 1] + "…"
-    return "\n".join(lines)
+    text = f"{status}: {note}"
+    return text if len(text) <= _NOTE_CHARS else text[: _NOTE_CHARS - 1] + "…"
 
 
 def cell_text(row: Row, column: str) -> str:
     cell = row.cells[column]
-    if cell.status == "n/a":
-        return "n/a"
     if cell.status != "ok":
-        return _note(cell.status, cell.note)
+        return _note(cell.status, cell.note) if cell.note else cell.status
     text = fmt_quantity(cell.value, row.unit)
     ratio = row.ratio(column)
     return text if ratio is None else f"{text}\n{fmt_ratio(ratio)}"
@@ -72,12 +68,14 @@ def render(rows: list[Row], caption: str, footer: str) -> None:
     for line in body:
         t.add_row(*line)
     console = Console()
+    if not console.is_terminal:  # a log or a pipe: room for the whole table
+        console.width = max(console.width, 120)
     console.print(t)
     console.print(footer)
 
 
 def _plain(header: list[str], body: list[list[str]]) -> str:
-    split = [[cell.split("\n") for cell in line] for line in [header, *body]]
+    split = [[_wrap(cell) for cell in line] for line in [header, *body]]
     widths = [max(len(part) for line in split for part in line[i]) for i in range(len(header))]
     rule = "-+-".join("-" * w for w in widths)
     out = []
@@ -87,6 +85,10 @@ def _plain(header: list[str], body: list[list[str]]) -> str:
             out.append(" | ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip())
         out.append(rule)
     return "\n".join(out)
+
+
+def _wrap(cell: str) -> list[str]:
+    return [part for line in cell.split("\n") for part in textwrap.wrap(line, _WRAP) or [""]]
 
 
 def code_lines(path: Path) -> int:

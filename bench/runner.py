@@ -57,10 +57,12 @@ def _error(exc: BaseException) -> Cell:
 
 def _peer_thunk(peer, w: Workload, inputs, expected):
     """A zero-argument call of ``peer`` on ``w``, checked against ``expected``; or a Cell."""
+    if peer.name in w.skip:
+        return Cell("n/a", note=w.skip[peer.name])
     try:
         peer.load()
     except ImportError as exc:
-        return _error(exc) if peer.required else Cell("n/a", note="not installed")
+        return _error(exc) if peer.required else Cell("n/a")
     try:
         fn = peer.build(w.op, w.build(peer.xp), tree_map(peer.asarray, inputs.consts))
         if fn is None:
@@ -114,7 +116,7 @@ def run_workload(w: Workload, settings: Settings) -> list[Row]:
     if w.memory:
         for peer in PEERS:
             if not (peer.tracks_memory or isinstance(thunks[peer.name], Cell)):
-                thunks[peer.name] = Cell("n/a", note="not seen by tracemalloc")
+                thunks[peer.name] = Cell("n/a", note="not NumPy memory")
         # Every reverse mode stores one step per operation; the floor's hand-written tape is
         # the fair unit, where plain f keeps one vector.
         rows.append(

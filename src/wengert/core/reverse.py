@@ -1,15 +1,16 @@
 """Reverse mode over a Wengert list.
 
-The trace appends one record per primitive to a flat tape, in execution order: the primal
+The trace appends one node per primitive to a flat tape, in execution order: the primal
 trace of the seeds. Execution order is already a topological order, so the adjoint trace is
-one reverse loop over the tape (iterative: a tape of a million records needs no recursion),
-with cotangents in a list indexed by tape position. Records that receive no cotangent are
-skipped; with ``free=True`` each record's saved values are dropped as soon as it is processed,
+one reverse loop over the tape (iterative: a tape of a million nodes needs no recursion),
+with cotangents in a list indexed by tape position. Nodes that receive no cotangent are
+skipped; with ``free=True`` each node's saved values are dropped as soon as it is processed,
 so memory falls during the backward pass.
 
-A record is ``(prim, parents, which, args, ans, params)``: ``parents[k]`` is the tape position
-of argument ``which[k]``; the other arguments are constants of this trace (raw values, or
-tracers of lower levels, which is how reverse-over-anything nests).
+A node is the tracer itself (one object per operation, not a tracer plus a record): its
+``primal`` is the operation's output, ``vals`` the arguments one level down, ``parents[k]``
+the tape position of argument ``which[k]``; the other arguments are constants of this trace
+(raw values, or tracers of lower levels, which is how reverse-over-anything nests).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 from wengert.core.trace import Trace, Tracer
 
 __all__ = ["VJPTrace", "VJPTracer", "backward"]
+
+_NO_PARAMS: dict = {}
 
 
 class VJPTrace(Trace):
@@ -27,39 +30,70 @@ class VJPTrace(Trace):
         self.tape = []
 
     def process(self, prim, args, params):
-        vals = []
-        parents = []
-        which = []
-        i = 0
-        for a in args:
+        # Arities one and two are spelled out: they are nearly every call, and building
+        # three lists per operation is a measurable share of the per-primitive cost.
+        n = len(args)
+        if n == 2:
+            a, b = args
             if type(a) is VJPTracer and a._trace is self:
-                vals.append(a.primal)
-                parents.append(a.idx)
-                which.append(i)
+                va = a.primal
+                if type(b) is VJPTracer and b._trace is self:
+                    vb = b.primal
+                    parents, which = (a.idx, b.idx), (0, 1)
+                else:
+                    vb = b
+                    parents, which = (a.idx,), (0,)
             else:
-                vals.append(a)
-            i += 1
-        ans = prim.bind(*vals, **params)
+                va, vb = a, b.primal
+                parents, which = (b.idx,), (1,)
+            vals = (va, vb)
+            if isinstance(va, Tracer) or isinstance(vb, Tracer):
+                ans = prim.bind(va, vb, **params)
+            else:
+                ans = prim.impl(va, vb, **params)
+        elif n == 1:
+            a = args[0]
+            va = a.primal
+            vals = (va,)
+            parents, which = (a.idx,), (0,)
+            ans = prim.bind(va, **params) if isinstance(va, Tracer) else prim.impl(va, **params)
+        else:
+            vals, parents, which = [], [], []
+            for i, a in enumerate(args):
+                if type(a) is VJPTracer and a._trace is self:
+                    vals.append(a.primal)
+                    parents.append(a.idx)
+                    which.append(i)
+                else:
+                    vals.append(a)
+            ans = prim.bind(*vals, **params)
         if prim.nondiff:
             return ans
         tape = self.tape
-        tape.append((prim, parents, which, vals, ans, params))
-        return VJPTracer(self, ans, len(tape) - 1)
+        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
+        tape.append(node)
+        return node
 
     def new_input(self, primal) -> "VJPTracer":
-        """A tracer for an input: a tape record with no rule, where cotangents collect."""
+        """A tracer for an input: a node with no rule, where cotangents collect."""
         tape = self.tape
-        tape.append(None)
-        return VJPTracer(self, primal, len(tape) - 1)
+        node = VJPTracer(self, primal, len(tape), None, (), (), (), _NO_PARAMS)
+        tape.append(node)
+        return node
 
 
 class VJPTracer(Tracer):
-    __slots__ = ("primal", "idx")
+    __slots__ = ("primal", "idx", "prim", "parents", "which", "vals", "params")
 
-    def __init__(self, trace, primal, idx):
+    def __init__(self, trace, primal, idx, prim, parents, which, vals, params):
         self._trace = trace
         self.primal = primal
         self.idx = idx
+        self.prim = prim
+        self.parents = parents
+        self.which = which
+        self.vals = vals
+        self.params = params
 
 
 def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
@@ -73,22 +107,22 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
     start = max(seeds) if seeds else -1
     for i in range(start, n_inputs - 1, -1):
         g = ct[i]
-        rec = tape[i]
-        if free:
-            tape[i] = None
         if g is None:
+            if free:
+                node = tape[i]
+                node.vals = None
+                tape[i] = None
             continue
         ct[i] = None
-        prim, parents, which, args, ans, params = rec
-        cts = prim.vjp(g, ans, which, *args, **params)
-        for p, c in zip(parents, cts):
+        node = tape[i]
+        cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **node.params)
+        for p, c in zip(node.parents, cts):
             if c is not None:
                 old = ct[p]
                 ct[p] = c if old is None else old + c
+        if free:
+            node.vals = None
+            tape[i] = None
     if free:
         tape.clear()
     return ct[:n_inputs]
-
-
-def is_tracer_of(x, trace) -> bool:
-    return isinstance(x, Tracer) and x._trace is trace

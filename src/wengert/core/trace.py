@@ -40,6 +40,7 @@ ufunc_method_rules: dict = {}
 function_rules: dict = {}
 
 ERRORS_DOC = "See docs/errors.md."
+_NO_PARAMS: dict = {}
 
 # Set by the rule layer: turns an object ndarray holding tracers (what np.array([t1, t2])
 # builds, see Tracer.__array__) into one traced array.
@@ -134,15 +135,19 @@ class Tracer:
 
     # -- the two NumPy protocols (NEP 13, NEP 18) -------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        if _has_objects(inputs):
-            inputs = _coerce_all(inputs)
         if method == "__call__":
             prim = ufunc_rules.get(ufunc)
             if prim is not None:
                 if kwargs:
                     return _ufunc_with_kwargs(prim, ufunc, inputs, kwargs)
+                if len(inputs) == 1:  # then inputs[0] is self: skip the search for a trace
+                    return self._trace.process(prim, inputs, _NO_PARAMS)
+                if _has_objects(inputs):
+                    inputs = _coerce_all(inputs)
                 return prim.bind(*inputs)
         else:
+            if _has_objects(inputs):
+                inputs = _coerce_all(inputs)
             handler = ufunc_method_rules.get((ufunc, method))
             if handler is not None:
                 return handler(*inputs, **kwargs)

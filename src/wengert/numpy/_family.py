@@ -83,11 +83,19 @@ def sum_to(g, shape: tuple):
 def fit(c, x):
     """The cotangent ``c`` made to match input ``x``: its shape (undoing broadcasting) and
     its realness (the cotangent of a real input is real, as in JAX)."""
-    if type(c) is type(x) and type(c) is not ndarray and not isinstance(c, Tracer):
-        return c  # two NumPy scalars of one type: the scalar fast path
+    tc = type(c)
+    if tc is type(x):
+        if tc is ndarray:
+            if c.shape == x.shape and c.dtype == x.dtype:
+                return c
+        elif not isinstance(c, Tracer):
+            return c  # two NumPy scalars of one type
     c = sum_to(c, shape_of(x))
     if is_complex(c) and not is_complex(x):
         c = np.real(c)
+    dx = getattr(x, "dtype", None)
+    if dx is not None and getattr(c, "dtype", dx) != dx and dx.kind in "fc":
+        c = c.astype(dx)  # float32 parameters get float32 cotangents
     return c
 
 
@@ -180,11 +188,32 @@ def _batch_unary(prim):
     return batch
 
 
-def _partial(d):
-    """A partial derivative given as a callable, or as a constant (1, -1, a float)."""
+def _partial_rules(d, k):
+    """(jvp term, vjp) of one argument of a binary op, from its partial derivative ``d``:
+    a callable ``d(x, y, ans)`` or a constant such as 1 or -1 (add, subtract), for which no
+    multiplication is spent."""
     if callable(d):
-        return d, None
-    return None, d
+
+        def jvp_term(t, x, y, ans):
+            return t * d(x, y, ans)
+
+        if k == 0:
+
+            def vjp(g, x, y, ans):
+                return fit(g * d(x, y, ans), x)
+        else:
+
+            def vjp(g, x, y, ans):
+                return fit(g * d(x, y, ans), y)
+
+        return jvp_term, vjp
+
+    def scale(t):
+        return t if d == 1 else (-t if d == -1 else t * d)
+
+    if k == 0:
+        return (lambda t, x, y, ans: scale(t)), (lambda g, x, y, ans: fit(scale(g), x))
+    return (lambda t, x, y, ans: scale(t)), (lambda g, x, y, ans: fit(scale(g), y))
 
 
 def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
@@ -193,27 +222,24 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
     ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
     a constant such as ``1`` or ``-1`` (add, subtract), which skips a multiplication.
     """
-    partials = (_partial(dx), _partial(dy))
-
-    def term(k, t, x, y, ans):
-        fn, c = partials[k]
-        if fn is not None:
-            return t * fn(x, y, ans)
-        return t if c == 1 else (-t if c == -1 else t * c)
+    (jx, vx), (jy, vy) = _partial_rules(dx, 0), _partial_rules(dy, 1)
 
     def jvp(ts, ans, x, y):
-        out = None
-        for k in (0, 1):
-            t = ts[k]
-            if t is not None:
-                t = term(k, t, x, y, ans)
-                out = t if out is None else out + t
+        tx, ty = ts
+        if tx is None:
+            out = jy(ty, x, y, ans)
+        elif ty is None:
+            out = jx(tx, x, y, ans)
+        else:
+            out = jx(tx, x, y, ans) + jy(ty, x, y, ans)
         if shape_of(out) != shape_of(ans):
             out = np.broadcast_to(out, shape_of(ans))
         return out
 
     def vjp(g, ans, which, x, y):
-        return [fit(term(k, g, x, y, ans), y if k else x) for k in which]
+        if len(which) == 2:
+            return vx(g, x, y, ans), vy(g, x, y, ans)
+        return ((vy if which[0] else vx)(g, x, y, ans),)
 
     prim = declare(
         name or ufunc.__name__,

@@ -31,30 +31,39 @@ def coerce(x):
     return x
 
 
+_NO_PARAMS: dict = {}
+
+
 def _binop(ufunc, swap=False):
+    # With a constant on the other side (the common case) the tracer's own trace is the
+    # top one: go straight to it instead of searching the arguments in bind.
     prim = ufunc_rules[ufunc]
     bind = prim.bind
     if swap:
 
         def method(self, other):
+            if isinstance(other, Tracer):
+                return bind(other, self)
             if type(other) is ndarray and other.dtype.hasobject:
-                other = from_objects(other)
-            return bind(other, self)
+                return bind(from_objects(other), self)
+            return self._trace.process(prim, (other, self), _NO_PARAMS)
     else:
 
         def method(self, other):
+            if isinstance(other, Tracer):
+                return bind(self, other)
             if type(other) is ndarray and other.dtype.hasobject:
-                other = from_objects(other)
-            return bind(self, other)
+                return bind(self, from_objects(other))
+            return self._trace.process(prim, (self, other), _NO_PARAMS)
 
     return method
 
 
 def _unop(ufunc):
-    bind = ufunc_rules[ufunc].bind
+    prim = ufunc_rules[ufunc]
 
     def method(self):
-        return bind(self)
+        return self._trace.process(prim, (self,), _NO_PARAMS)
 
     return method
 
