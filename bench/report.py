@@ -19,7 +19,7 @@ def _scaled(value: float, units) -> str:
         if value >= scale:
             break
     number = value / scale
-    return f"{number:.3g} {name}" if number < 1000 else f"{number:.0f} {name}"
+    return f"{number:.3g} {name}" if number < 999.5 else f"{number:.0f} {name}"
 
 
 def fmt_quantity(value: float, unit: str) -> str:

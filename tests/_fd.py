@@ -9,8 +9,8 @@ import numpy as np
 
 # Tolerances, in one place. Exact derivatives against closed forms agree to rounding; central
 # differences with a step ~1e-6 carry an O(h**2) truncation and an O(eps/h) rounding error.
-EXACT = dict(rtol=1e-8, atol=1e-10)
-FD = dict(rtol=1e-5, atol=1e-6)
+EXACT = {"rtol": 1e-8, "atol": 1e-10}
+FD = {"rtol": 1e-5, "atol": 1e-6}
 
 
 def jacobian_fd(f, x, eps: float = 1e-6) -> np.ndarray:

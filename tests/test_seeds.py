@@ -6,9 +6,9 @@ prints), and against the closed form to rounding.
 
 import numpy as np
 import pytest
+from _fd import EXACT
 
 import wengert as wg
-from _fd import EXACT
 
 
 # -- 3x + 2 at 4: f = 14, f' = 3 (dual numbers, seed 002) ---------------------------------

@@ -116,10 +116,18 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
         ct[i] = None
         node = tape[i]
         cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **node.params)
-        for p, c in zip(node.parents, cts):
+        parents = node.parents
+        if len(parents) == 1:
+            c = cts[0]
             if c is not None:
+                p = parents[0]
                 old = ct[p]
                 ct[p] = c if old is None else old + c
+        else:
+            for p, c in zip(parents, cts):
+                if c is not None:
+                    old = ct[p]
+                    ct[p] = c if old is None else old + c
         if free:
             node.vals = None
             tape[i] = None
