@@ -1,15 +1,17 @@
 """The benchmark problems, each written once.
 
-A problem is three things: a builder ``build(xp)`` that returns the function ``f`` written
-against an array namespace ``xp`` (NumPy, ``autograd.numpy``, ``jax.numpy`` or the torch shim in
-``peers.py``), an ``Inputs`` maker (fixed seed), and the *floor*: the derivative written by hand
-in plain NumPy, which returns what the transformation returns (``(value, grad)``, a Jacobian, a
-Hessian, ``H @ v``). Every ``f`` takes the differentiated argument first and the data after it.
+A ``Problem`` is a builder ``build(xp)`` that returns the function ``f`` written against an
+array namespace ``xp`` (NumPy, ``autograd.numpy``, ``jax.numpy`` or the torch shim in
+``peers.py``), an ``Inputs`` maker (fixed seed), and per transformation the *floor*: the
+derivative written by hand in plain NumPy, returning what the transformation returns
+(``(value, grad)``, a Jacobian, a Hessian, ``H @ v``). Every ``f`` takes the differentiated
+argument first and the data after it.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,14 @@ class Inputs:
     x: object
     consts: tuple = ()
     v: object = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    label: str
+    build: Callable  # xp -> f
+    inputs: Callable[[], Inputs]
+    floors: dict  # op -> the hand-written derivative, in plain NumPy
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -67,6 +77,11 @@ def chain_floor(x):
 
 def chain_inputs() -> Inputs:
     return Inputs(np.float64(0.3))
+
+
+CHAIN = Problem(
+    f"{CHAIN_OPS}-op scalar chain, per op", chain, chain_inputs, {"value_and_grad": chain_floor}
+)
 
 
 # W2, W4: multilayer perceptrons with tanh hidden layers. Parameters are a pytree: a list of
@@ -146,6 +161,20 @@ def large_mlp_inputs() -> Inputs:
     return Inputs(_mlp_params(rng, (784, 512, 512, 10)), (X, Y))
 
 
+SMALL_MLP = Problem(
+    "MLP 32-64-1, batch 16",
+    mlp(squared_error),
+    small_mlp_inputs,
+    {"value_and_grad": mlp_floor(squared_error_grad)},
+)
+LARGE_MLP = Problem(
+    "MLP 784-512-512-10, batch 256",
+    mlp(cross_entropy),
+    large_mlp_inputs,
+    {"value_and_grad": mlp_floor(cross_entropy_grad)},
+)
+
+
 # W3: Rosenbrock, one large vector: per-op overhead should vanish behind NumPy's work.
 
 
@@ -157,16 +186,24 @@ def rosenbrock(xp):
 
 
 def rosenbrock_floor(x):
-    a = x[1:] - x[:-1] ** 2
-    b = 1 - x[:-1]
-    g = np.zeros_like(x)
-    g[:-1] = -400 * a * x[:-1] - 2 * b
-    g[1:] += 200 * a
-    return np.sum(100 * a**2 + b**2), g
+    xm = x[:-1]
+    a = x[1:] - xm * xm
+    b = 1 - xm
+    a200 = 200 * a
+    g = np.empty_like(x)
+    g[:-1] = -2 * (xm * a200 + b)
+    g[-1] = 0
+    g[1:] += a200
+    return 0.5 * (a200 @ a) + b @ b, g
 
 
 def rosenbrock_inputs() -> Inputs:
     return Inputs(_rng(3).uniform(-1.5, 1.5, 10**6))
+
+
+ROSENBROCK = Problem(
+    "Rosenbrock, n = 10**6", rosenbrock, rosenbrock_inputs, {"value_and_grad": rosenbrock_floor}
+)
 
 
 # W5: Jacobian of a vector function.
@@ -187,6 +224,14 @@ def tanh_layer_jacobian(x, A):
 def tanh_layer_inputs() -> Inputs:
     rng = _rng(5)
     return Inputs(rng.standard_normal(200), (rng.standard_normal((200, 200)) / np.sqrt(200),))
+
+
+TANH_LAYER = Problem(
+    "tanh(A @ x) * x, n = 200",
+    tanh_layer,
+    tanh_layer_inputs,
+    {"jacfwd": tanh_layer_jacobian, "jacrev": tanh_layer_jacobian},
+)
 
 
 # W6: second order, on L2-regularised logistic regression. s holds the labels as signs +-1.
@@ -223,6 +268,14 @@ def logistic_inputs() -> Inputs:
     )
 
 
+LOGISTIC = Problem(
+    "logistic loss, 500 x 200",
+    logistic,
+    logistic_inputs,
+    {"hessian": logistic_hessian, "hvp": logistic_hvp},
+)
+
+
 # W7: a long recurrence on a small vector: tape length and memory.
 
 STEPS = 5000
@@ -252,3 +305,11 @@ def recurrence_grad(x):
 
 def recurrence_inputs() -> Inputs:
     return Inputs(_rng(7).standard_normal(100))
+
+
+RECURRENCE = Problem(
+    f"{STEPS} steps x += 0.01 sin(x), n = 100",
+    recurrence,
+    recurrence_inputs,
+    {"grad": recurrence_grad},
+)

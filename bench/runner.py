@@ -58,14 +58,14 @@ def _error(exc: BaseException) -> Cell:
 
 def _peer_thunk(peer, w: Workload, inputs, expected):
     """A zero-argument call of ``peer`` on ``w``, checked against ``expected``; or a Cell."""
-    if peer.name in w.skip:
-        return Cell("n/a", note=w.skip[peer.name])
     try:
         peer.load()
     except ImportError as exc:
         return _error(exc) if peer.required else Cell("n/a")
+    if peer.name in w.skip:
+        return Cell("n/a", note=w.skip[peer.name])
     try:
-        fn = peer.build(w.op, w.build(peer.xp), tree_map(peer.asarray, inputs.consts))
+        fn = peer.build(w.op, w.problem.build(peer.xp), tree_map(peer.asarray, inputs.consts))
         if fn is None:
             return Cell("n/a", note=f"no {w.op}")
         call = tree_map(peer.asarray, _call_args(inputs, w.op))
@@ -94,8 +94,8 @@ def _measure(thunks: dict, measure, per: int) -> dict:
 
 
 def run_workload(w: Workload, settings: Settings) -> list[Row]:
-    inputs = w.inputs()
-    f = w.build(np)
+    inputs = w.problem.inputs()
+    f = w.problem.build(np)
     call = _call_args(inputs, w.op)
     thunks = {
         PLAIN: lambda: f(inputs.x, *inputs.consts),
@@ -104,16 +104,8 @@ def run_workload(w: Workload, settings: Settings) -> list[Row]:
     expected = thunks[FLOOR]()
     for peer in PEERS:
         thunks[peer.name] = _peer_thunk(peer, w, inputs, expected)
-    rows = [
-        Row(
-            w.key,
-            w.op,
-            w.label,
-            "s",
-            PLAIN,
-            _measure(thunks, lambda t: best_time(t, settings), w.per),
-        )
-    ]
+    timed = _measure(thunks, lambda t: best_time(t, settings), w.per)
+    rows = [Row(w.key, w.op, w.problem.label, "s", PLAIN, timed)]
     if w.memory:
         for peer in PEERS:
             if not (peer.tracks_memory or isinstance(thunks[peer.name], Cell)):

@@ -15,9 +15,11 @@ the tape position of argument ``which[k]``; the other arguments are constants of
 
 from __future__ import annotations
 
+from numpy import ndarray as _ndarray
+
 from wengert.core.trace import Trace, Tracer
 
-__all__ = ["VJPTrace", "VJPTracer", "backward"]
+__all__ = ["VJPTrace", "VJPTracer", "SparseCotangent", "backward"]
 
 _NO_PARAMS: dict = {}
 
@@ -96,14 +98,63 @@ class VJPTracer(Tracer):
         self.params = params
 
 
+class SparseCotangent:
+    """A cotangent that is zero but for a few entries, kept unexpanded: the transpose of
+    indexing, ``x[1:]``, makes one. Expanding it into zeros costs a full array per use; the
+    backward pass instead adds it straight into an accumulator it owns.
+
+    The rule layer subclasses it; ``materialize()`` returns a fresh array and
+    ``add_into(acc)`` adds in place into ``acc`` and returns False where it cannot (dtype).
+    """
+
+    __slots__ = ()
+
+    def materialize(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def add_into(self, acc) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _add(ct, owned, p, c):
+    """Accumulate cotangent ``c`` at tape position ``p``.
+
+    ``owned[p]`` marks an accumulator this backward pass allocated itself, which nothing
+    else can see yet, so it may be updated in place. A cotangent a rule returned may be
+    shared (add's VJP hands the same ``g`` to both parents), so it is never written to.
+    """
+    old = ct[p]
+    if old is None:
+        ct[p] = c
+        return
+    if isinstance(old, SparseCotangent):
+        old = old.materialize()
+        owned[p] = True
+    if owned[p] and type(old) is _ndarray:
+        if isinstance(c, SparseCotangent):
+            if c.add_into(old):
+                ct[p] = old
+                return
+            c = c.materialize()
+        elif type(c) is _ndarray and c.shape == old.shape and c.dtype == old.dtype:
+            old += c
+            ct[p] = old
+            return
+    elif isinstance(c, SparseCotangent):
+        c = c.materialize()
+    ct[p] = old + c
+    owned[p] = True
+
+
 def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
     """Cotangents of the first ``n_inputs`` tape positions, given ``seeds`` {position: g}.
 
     Entries stay ``None`` for inputs that received no cotangent.
     """
     ct = [None] * len(tape)
+    owned = [False] * len(tape)
     for pos, g in seeds.items():
-        ct[pos] = g if ct[pos] is None else ct[pos] + g
+        _add(ct, owned, pos, g)
     start = max(seeds) if seeds else -1
     for i in range(start, n_inputs - 1, -1):
         g = ct[i]
@@ -114,6 +165,8 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
                 tape[i] = None
             continue
         ct[i] = None
+        if isinstance(g, SparseCotangent):
+            g = g.materialize()
         node = tape[i]
         cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **node.params)
         parents = node.parents
@@ -121,16 +174,23 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
             c = cts[0]
             if c is not None:
                 p = parents[0]
-                old = ct[p]
-                ct[p] = c if old is None else old + c
+                if ct[p] is None:
+                    ct[p] = c
+                else:
+                    _add(ct, owned, p, c)
         else:
             for p, c in zip(parents, cts):
                 if c is not None:
-                    old = ct[p]
-                    ct[p] = c if old is None else old + c
+                    _add(ct, owned, p, c)
         if free:
             node.vals = None
             tape[i] = None
     if free:
         tape.clear()
-    return ct[:n_inputs]
+    out = ct[:n_inputs]
+    for k, c in enumerate(out):
+        if isinstance(c, SparseCotangent):
+            out[k] = c.materialize()
+        elif type(c) is _ndarray and not c.flags.writeable:
+            out[k] = c.copy()  # a broadcast view (the VJP of sum): give the user a real array
+    return out

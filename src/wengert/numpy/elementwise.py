@@ -66,6 +66,8 @@ unary(np.conjugate, lambda x, ans: 1.0)  # real inputs; complex rules: the cover
 
 # -- binary: binary(f, dx, dy) with partials d(x, y, ans), or constants -----------------------
 def _pow_dx(x, y, ans):
+    if type(y) in (int, float) and y == 2:
+        return 2 * x  # the common square: one pass instead of x**1 then a product
     return y * x ** (y - 1)
 
 

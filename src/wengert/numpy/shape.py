@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wengert.core.reverse import SparseCotangent
 from wengert.core.trace import Tracer
 from wengert.numpy._family import declare, defun, linear, ndim_of, shape_of, sum_to, unwrap_all
 from wengert.numpy.reductions import norm_axis
@@ -312,10 +313,40 @@ def _like(x):
     return (unwrap_all(x), shape_of(x), x.dtype if hasattr(x, "dtype") else np.result_type(x))
 
 
+class IndexedCotangent(SparseCotangent):
+    """The cotangent of ``x`` from ``x[idx]``: ``g`` at ``idx``, zero elsewhere."""
+
+    __slots__ = ("g", "idx", "like")
+
+    def __init__(self, g, idx, like):
+        self.g, self.idx, self.like = g, idx, like
+
+    def materialize(self):
+        return _untake_impl(self.g, idx=self.idx, like=self.like)
+
+    def add_into(self, acc) -> bool:
+        g = self.g
+        if np.result_type(acc, g) != acc.dtype:
+            return False
+        if _is_basic(self.idx):
+            acc[self.idx] += g
+        else:
+            np.add.at(acc, self.idx, g)
+        return True
+
+
+def _getitem_vjp(g, ans, which, x, *, idx):
+    if type(g) is np.ndarray or isinstance(g, np.generic):
+        # A plain cotangent (first order) stays sparse until the backward pass adds it into
+        # its accumulator; a traced one (higher order) goes through untake to be recorded.
+        return (IndexedCotangent(g, idx, _like(x)),)
+    return (untake_p.bind(g, idx=idx, like=_like(x)),)
+
+
 getitem_p = linear(
     "getitem",
     lambda x, *, idx: x[idx],
-    lambda g, ans, which, x, *, idx: (untake_p.bind(g, idx=idx, like=_like(x)),),
+    _getitem_vjp,
     batch=_getitem_batch,
     spec={
         "cases": lambda rng: [

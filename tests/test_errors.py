@@ -1,0 +1,301 @@
+"""Every user-facing error: its class (a WengertError and the matching builtin, so
+``except TypeError`` keeps working) and a message that says what happened and what to do."""
+
+import contextlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wengert as wg
+from wengert.errors import WengertError
+
+X3 = np.array([1.0, 2.0, 3.0])
+HERE = Path(__file__).name
+
+
+@contextlib.contextmanager
+def raises(builtin, wengert_cls, match):
+    """pytest.raises for an error that must be both ``builtin`` and ``wengert_cls``."""
+    with pytest.raises(builtin, match=match) as info:
+        yield info
+    err = info.value
+    assert isinstance(err, WengertError), f"{type(err).__mro__} is not a WengertError"
+    assert isinstance(err, wengert_cls), f"{type(err).__name__} is not {wengert_cls.__name__}"
+
+
+# -- traced values coerced to plain numbers or arrays ---------------------------------------
+def test_float_of_traced_value():
+    with raises(TypeError, wg.TracerConversionError, r"float\(\) of a traced value") as info:
+        wg.grad(lambda x: float(x) * 2)(1.0)
+    msg = str(info.value)
+    assert HERE in msg, "the message should point at the user's line"
+    assert "derivative" in msg and "stop_gradient" in msg
+
+
+def test_float_of_traced_value_forward_and_batched():
+    with raises(TypeError, wg.TracerConversionError, r"float\(\)"):
+        wg.jvp(lambda x: float(x), (1.0,), (1.0,))
+    with raises(TypeError, wg.TracerConversionError, r"float\(\)"):
+        wg.vmap(lambda x: float(x[0]))(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "call, what",
+    [(int, r"int\(\)"), (complex, r"complex\(\)"), (lambda t: t.item(), r"\.item\(\)")],
+    ids=["int", "complex", "item"],
+)
+def test_other_scalar_conversions(call, what):
+    with raises(TypeError, wg.TracerConversionError, what + " of a traced value"):
+        wg.grad(lambda x: call(x) * x)(1.0)
+
+
+def test_tolist_of_traced_value():
+    with raises(TypeError, wg.TracerConversionError, r"\.tolist\(\)"):
+        wg.grad(lambda x: sum(x.tolist()))(X3)
+
+
+def test_asarray_of_traced_vector():
+    def f(x):
+        return np.sum(np.asarray(x) ** 2)
+
+    with raises(TypeError, wg.TracerConversionError, r"np\.asarray") as info:
+        wg.grad(f)(X3)
+    msg = str(info.value)
+    assert "shape (3,)" in msg and HERE in msg
+    assert "wengert.scipy" in msg  # what to do where a library coerces
+
+
+def test_assign_traced_scalar_into_plain_array():
+    def f(x):
+        out = np.zeros(3)
+        out[0] = x[0]
+        return np.sum(out)
+
+    with raises(TypeError, wg.TracerConversionError, r"traced value") as info:
+        wg.grad(f)(X3)
+    assert "np.stack" in str(info.value) or "np.where" in str(info.value)
+
+
+def test_assign_traced_vector_into_plain_array():
+    def f(x):
+        out = np.zeros((2, 3))
+        out[0] = x
+        return np.sum(out)
+
+    with raises(TypeError, wg.TracerConversionError, r"assignment into a plain ndarray") as info:
+        wg.grad(f)(X3)
+    assert "np.stack" in str(info.value)
+
+
+@pytest.mark.parametrize("index", [slice(None), 0], ids=["vector", "scalar"])
+def test_inplace_add_of_traced_into_plain_array(index):
+    def f(x):
+        acc = np.zeros(3)
+        acc += x[index]
+        return np.sum(acc)
+
+    with raises(TypeError, wg.TracerConversionError, r"np\.add\(\.\.\., out=ndarray\)") as info:
+        wg.grad(f)(X3)
+    assert "traced value" in str(info.value)
+
+
+def test_writing_into_a_traced_array():
+    def f(x):
+        x[0] = 1.0
+        return np.sum(x)
+
+    with raises(NotImplementedError, wg.NoRuleError, r"x\[idx\] = y") as info:
+        wg.grad(f)(X3)
+    assert "np.where" in str(info.value)
+
+
+# -- operations without a rule --------------------------------------------------------------
+@pytest.mark.parametrize(
+    "f, x, name",
+    [
+        (lambda x: np.linalg.slogdet(x)[1], np.eye(2) * 2, "numpy.linalg.slogdet"),
+        (lambda x: np.sum(np.abs(np.fft.fft(x))), X3, "numpy.fft.fft"),
+        (lambda x: np.sum(np.spacing(x)), X3, "np.spacing"),
+    ],
+    ids=["slogdet", "fft", "ufunc"],
+)
+def test_function_without_rule(f, x, name):
+    with raises(NotImplementedError, wg.NoRuleError, re.escape(name) + " has no differentiation"):
+        wg.grad(f)(x)
+    with raises(NotImplementedError, wg.NoRuleError, "custom_vjp"):
+        wg.jvp(f, (x,), (x,))
+
+
+# -- what grad accepts and returns ----------------------------------------------------------
+def test_grad_of_vector_output():
+    with raises(TypeError, WengertError, r"scalar output.*shape \(3,\)") as info:
+        wg.grad(lambda x: x * 2)(X3)
+    msg = str(info.value)
+    assert "wg.jacrev" in msg and "wg.vjp" in msg and "np.sum" in msg
+
+
+def test_grad_of_tuple_output():
+    with raises(TypeError, WengertError, r"scalar output.*tuple") as info:
+        wg.grad(lambda x: (np.sum(x), np.sum(x)))(X3)
+    assert "wg.jacrev" in str(info.value)
+
+
+def test_grad_of_complex_output():
+    with raises(TypeError, WengertError, r"real output.*complex") as info:
+        wg.grad(lambda x: x * 1j)(1.0)
+    assert "np.real" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "arg, dtype",
+    [(2, "int64"), (np.arange(3), "int64"), (True, "bool"), (np.array([True, False]), "bool")],
+    ids=["int", "int-array", "bool", "bool-array"],
+)
+def test_grad_of_integer_or_boolean_input(arg, dtype):
+    with raises(TypeError, WengertError, rf"argument 0 has dtype {dtype}") as info:
+        wg.grad(lambda x: np.sum(x * 2.0))(arg)
+    assert "Pass floats" in str(info.value) and "2.0 instead of 2" in str(info.value)
+
+
+def test_integer_input_refused_by_every_transformation():
+    for call in (
+        lambda: wg.jvp(lambda x: x, (1,), (1,)),
+        lambda: wg.vjp(lambda x: x, np.arange(2)),
+        lambda: wg.jacfwd(lambda x: x)(np.arange(2)),
+        lambda: wg.jacrev(lambda x: x)(np.arange(2)),
+    ):
+        with raises(TypeError, WengertError, r"only floating-point"):
+            call()
+
+
+def test_grad_argnums_out_of_range():
+    with raises(ValueError, WengertError, r"argnums=2.*1 positional"):
+        wg.grad(lambda x: x, argnums=2)(1.0)
+
+
+def test_grad_has_aux_without_a_pair():
+    with raises(TypeError, WengertError, r"has_aux=True.*\(output, aux\)"):
+        wg.grad(lambda x: x * 2, has_aux=True)(1.0)
+
+
+# -- tangents and cotangents ----------------------------------------------------------------
+def test_jvp_tangent_wrong_shape():
+    with raises(ValueError, WengertError, r"shape \(2,\).*shape \(3,\)"):
+        wg.jvp(np.sin, (X3,), (np.ones(2),))
+
+
+def test_jvp_tangent_wrong_dtype():
+    with raises(ValueError, WengertError, r"dtype complex128.*dtype float64"):
+        wg.jvp(np.sin, (X3,), (np.ones(3, dtype=complex),))
+
+
+def test_jvp_tangent_missing():
+    with raises(ValueError, WengertError, r"one tangent per primal"):
+        wg.jvp(lambda a, b: a * b, (1.0, 2.0), (1.0,))
+
+
+def test_jvp_primals_not_a_tuple():
+    with raises(TypeError, WengertError, r"wg\.jvp\(f, \(x,\), \(v,\)\)"):
+        wg.jvp(np.sin, X3, X3)
+
+
+def test_vjp_cotangent_wrong_shape():
+    _, pullback = wg.vjp(np.sin, X3)
+    with raises(ValueError, WengertError, r"cotangent 0 has shape \(2,\).*shape \(3,\)"):
+        pullback(np.ones(2))
+    # The pullback still works afterwards.
+    np.testing.assert_allclose(pullback(np.ones(3))[0], np.cos(X3), rtol=1e-12)
+
+
+def test_vjp_cotangent_wrong_structure():
+    _, pullback = wg.vjp(np.sin, X3)
+    with raises(ValueError, WengertError, r"one cotangent per output"):
+        pullback((np.ones(3), np.ones(3)))
+
+
+# -- escaped tracers ------------------------------------------------------------------------
+def _leak(transform):
+    leaked = []
+
+    def f(x):
+        leaked.append(x * 2)
+        return np.sum(x)
+
+    transform(f)
+    return leaked[0]
+
+
+LEAKERS = {
+    "grad": lambda f: wg.grad(f)(X3),
+    "jvp": lambda f: wg.jvp(f, (X3,), (X3,)),
+    "vmap": lambda f: wg.vmap(f)(np.ones((2, 3))),
+}
+
+
+@pytest.mark.parametrize("transform", list(LEAKERS))
+def test_escaped_tracer(transform):
+    leaked = _leak(LEAKERS[transform])
+    with raises(RuntimeError, wg.EscapedTracerError, r"after the transformation") as info:
+        np.sin(leaked)
+    assert "Return it from the function" in str(info.value)
+    with raises(RuntimeError, wg.EscapedTracerError, r"used in add"):
+        leaked + 1.0
+
+
+def test_escaped_tracer_used_inside_a_later_grad():
+    leaked = _leak(LEAKERS["grad"])
+    with raises(RuntimeError, wg.EscapedTracerError, r"escaped tracer"):
+        wg.grad(lambda y: np.sum(y * leaked))(X3)
+
+
+# -- control flow on batched values ---------------------------------------------------------
+def test_if_on_batched_value():
+    with raises(TypeError, wg.BatchedControlFlowError, r"truth value.*vmap") as info:
+        wg.vmap(lambda x: x if x > 0 else -x)(X3)
+    assert "np.where" in str(info.value)
+
+
+def test_while_on_batched_value():
+    def f(x):
+        while np.sum(x) < 10:
+            x = x * 2
+        return x
+
+    with raises(TypeError, wg.BatchedControlFlowError, r"if/while"):
+        wg.vmap(f)(np.ones((2, 3)))
+
+
+# -- the advice points at things that exist -------------------------------------------------
+@pytest.mark.parametrize("name", ["custom_vjp", "stop_gradient"])
+def test_advised_api_exists(name):
+    # Error messages tell users to reach for these; they must be there to reach.
+    assert callable(getattr(wg, name, None)), f"messages advise wg.{name}, which is missing"
+
+
+def test_advised_wengert_scipy_exists():
+    import importlib
+
+    importlib.import_module("wengert.scipy")
+
+
+def test_advised_errors_doc_exists():
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "docs" / "errors.md").is_file(), "messages say 'See docs/errors.md'"
+
+
+# -- every public error class ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cls, builtin",
+    [
+        (wg.TracerConversionError, TypeError),
+        (wg.NoRuleError, NotImplementedError),
+        (wg.EscapedTracerError, RuntimeError),
+        (wg.BatchedControlFlowError, TypeError),
+    ],
+)
+def test_error_hierarchy(cls, builtin):
+    assert issubclass(cls, wg.WengertError)
+    assert issubclass(cls, builtin)
+    assert issubclass(wg.WengertError, Exception)
