@@ -482,6 +482,29 @@ def test_grad_of_vmap():
     close(wg.grad(total)(w), sum(loss_grad(w, x, y) for x, y in zip(xs, ys)))
 
 
+def test_nested_vmap():
+    a = rng(14).standard_normal((2, 3, 4))
+    out = wg.vmap(wg.vmap(lambda r: np.sin(r) * r[0]))(a)
+    close(out, np.sin(a) * a[..., :1])
+
+
+def test_per_example_hessians():
+    xs = rng(15).standard_normal((4, 3))
+    hs = wg.vmap(wg.hessian(lambda v: np.sum(v**3) * v[0]))(xs)
+    expected = []
+    for v in xs:
+        h = np.diag(6 * v * v[0])
+        h[0, :] += 3 * v**2
+        h[:, 0] += 3 * v**2
+        expected.append(h)
+    close(hs, np.stack(expected))
+
+
+def test_vmap_of_jvp_batches_tangents():
+    x = np.array([0.3, -0.5, 1.2])
+    close(wg.vmap(lambda t: wg.jvp(np.sin, (x,), (t,))[1])(np.eye(3)), np.diag(np.cos(x)))
+
+
 # -- elementwise_grad, jacobian ------------------------------------------------------------
 def test_elementwise_grad():
     x = np.linspace(-2, 2, 7)
@@ -536,6 +559,58 @@ def test_vjp_several_primals():
     _, pullback = wg.vjp(lambda a, b: a * b + np.sin(a), 0.5, 3.0)
     ga, gb = pullback(2.0)
     close([ga, gb], [2 * (3.0 + np.cos(0.5)), 2 * 0.5])
+
+
+def test_outputs_independent_of_the_input_get_zeros():
+    x = np.array([0.3, -0.5, 1.2])
+    g = wg.grad(lambda x: 3.0)(x)
+    assert g.shape == (3,)
+    close(g, np.zeros(3))
+    close(wg.grad(lambda x: np.sum(np.floor(x)))(x), np.zeros(3))
+    _, t = wg.jvp(lambda x: np.ones(2), (x,), (x,))
+    close(t, np.zeros(2))
+    for jac in (wg.jacfwd, wg.jacrev):
+        close(jac(lambda x: np.ones(2))(x), np.zeros((2, 3)))
+
+
+def test_scalar_jacobians_have_scalar_shape():
+    for jac in (wg.jacfwd, wg.jacrev, wg.hessian):
+        j = jac(lambda x: x**3)(2.0)
+        assert np.shape(j) == ()
+    close(wg.jacfwd(lambda x: x**3)(2.0), 12.0)
+    close(wg.jacrev(lambda x: x**3)(2.0), 12.0)
+    close(wg.hessian(lambda x: x**3)(2.0), 12.0)
+    close(wg.hessian(lambda a, b: a * b**3, argnums=1)(2.0, 3.0), 36.0)
+
+
+# -- complex inputs: grad of a real loss is dL/dx - i dL/dy (DESIGN.md, as JAX/autograd) ----
+ZC = 3.0 + 4.0j
+COMPLEX_LOSSES = {
+    # name: (L(z), dL/dx, dL/dy) at z = x + iy
+    "real2+imag2": (lambda z: np.real(z) ** 2 + np.imag(z) ** 2, 2 * ZC.real, 2 * ZC.imag),
+    "abs2": (lambda z: np.abs(z) ** 2, 2 * ZC.real, 2 * ZC.imag),
+    "z_conj_z": (lambda z: np.real(z * np.conj(z)), 2 * ZC.real, 2 * ZC.imag),
+    "abs": (lambda z: np.abs(z), ZC.real / abs(ZC), ZC.imag / abs(ZC)),
+    "real_z2": (lambda z: np.real(z**2), 2 * ZC.real, -2 * ZC.imag),
+    "imag": (lambda z: np.imag(z), 0.0, 1.0),
+    "real_exp": (
+        lambda z: np.real(np.exp(z)),
+        np.exp(ZC.real) * np.cos(ZC.imag),
+        -np.exp(ZC.real) * np.sin(ZC.imag),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPLEX_LOSSES))
+def test_complex_grad_convention(name):
+    f, dx, dy = COMPLEX_LOSSES[name]
+    close(wg.grad(f)(ZC), dx - 1j * dy)
+
+
+def test_complex_vjp_is_the_plain_transpose():
+    # For holomorphic f, the pullback multiplies by f'(z) itself, not its conjugate.
+    _, pullback = wg.vjp(lambda z: np.sin(z) * 2j, ZC)
+    close(pullback(1.0 + 0.0j)[0], 2j * np.cos(ZC))
 
 
 # -- dtypes --------------------------------------------------------------------------------
@@ -609,6 +684,19 @@ def test_np_array_mixing_traced_and_constant_entries():
     expected[0, 0, 0] = 1.0
     expected[1, 1, 1] = 2 * V2[1]
     close(j, expected)
+
+
+def test_np_array_of_traced_scalars_under_vmap_and_second_order():
+    vs = np.array([[0.0, 1.0], [2.0, 3.0], [-0.4, 0.9]])
+    close(wg.vmap(from_scalars)(vs), np.stack([from_scalars(v) for v in vs]))
+    v0, v1 = V2
+    h = np.array(
+        [
+            [2 * v1**2 + 2 * np.cos(2 * v0) * v1**2, 4 * v0 * v1 + 2 * np.sin(2 * v0) * v1],
+            [4 * v0 * v1 + 2 * np.sin(2 * v0) * v1, 2 * v0**2 + 2 * np.sin(v0) ** 2],
+        ]
+    )
+    close(wg.hessian(lambda v: np.sum(from_scalars(v) ** 2))(V2), h)
 
 
 # -- comparisons ---------------------------------------------------------------------------

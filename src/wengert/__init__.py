@@ -16,6 +16,7 @@ from wengert.api import (
     jacobian,
     jacrev,
     jvp,
+    stop_gradient,
     value_and_grad,
     vjp,
     vmap,
@@ -23,7 +24,10 @@ from wengert.api import (
 from wengert.errors import (
     BatchedControlFlowError,
     EscapedTracerError,
+    InputTypeError,
     NoRuleError,
+    OutputShapeError,
+    TangentMismatchError,
     TracerConversionError,
     WengertError,
 )
@@ -32,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
-    "hvp", "vmap", "elementwise_grad", "tree", "WengertError", "TracerConversionError",
-    "NoRuleError", "EscapedTracerError", "BatchedControlFlowError",
+    "hvp", "vmap", "elementwise_grad", "stop_gradient", "tree", "WengertError", "TracerConversionError",
+    "NoRuleError", "EscapedTracerError", "BatchedControlFlowError", "InputTypeError",
+    "OutputShapeError", "TangentMismatchError",
 ]  # fmt: skip

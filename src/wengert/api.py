@@ -11,9 +11,10 @@ from wengert import tree
 from wengert.core import trace as _trace
 from wengert.core.batching import BatchTrace, BatchTracer
 from wengert.core.forward import JVPTrace, JVPTracer
+from wengert.core.primitive import Primitive
 from wengert.core.reverse import VJPTrace, VJPTracer, backward
 from wengert.core.trace import Tracer
-from wengert.errors import WengertError
+from wengert.errors import InputTypeError, OutputShapeError, TangentMismatchError
 
 __all__ = [
     "grad",
@@ -27,21 +28,10 @@ __all__ = [
     "hvp",
     "vmap",
     "elementwise_grad",
+    "stop_gradient",
 ]
 
 _DOC = _trace.ERRORS_DOC
-
-
-class InputTypeError(WengertError, TypeError):
-    """An argument to differentiate is not a floating-point or complex array."""
-
-
-class OutputShapeError(WengertError, TypeError):
-    """``grad`` of a function whose output is not a real scalar."""
-
-
-class TangentMismatchError(WengertError, ValueError):
-    """Tangents or cotangents that do not match their primals."""
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -559,3 +549,26 @@ def hessian(fun: Callable, argnums=0) -> Callable:
            [2., 0.]])
     """
     return jacfwd(jacrev(fun, argnums), argnums)
+
+
+# -- stop_gradient -------------------------------------------------------------------------
+_stop_gradient_p = Primitive(
+    "stop_gradient",
+    lambda x: x,
+    nondiff=True,
+    batch=lambda args, batched, size: args[0],
+    spec={"kind": "nondiff", "domain": (lambda rng, shape: rng.standard_normal(shape),)},
+).register()
+
+
+def stop_gradient(x):
+    """``x`` as a constant: its value passes, no derivative flows through it (in every
+    mode, at every order). Works on pytrees.
+
+    Examples
+    --------
+    >>> import wengert as wg
+    >>> wg.grad(lambda x: x * wg.stop_gradient(x))(3.0)
+    np.float64(3.0)
+    """
+    return tree.tree_map(_stop_gradient_p.bind, x)

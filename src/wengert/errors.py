@@ -7,6 +7,9 @@ __all__ = [
     "NoRuleError",
     "EscapedTracerError",
     "BatchedControlFlowError",
+    "InputTypeError",
+    "OutputShapeError",
+    "TangentMismatchError",
 ]
 
 
@@ -29,3 +32,15 @@ class EscapedTracerError(WengertError, RuntimeError):
 
 class BatchedControlFlowError(WengertError, TypeError):
     """Python control flow asked for the truth value of a value batched by ``vmap``."""
+
+
+class InputTypeError(WengertError, TypeError):
+    """An argument to differentiate is not a floating-point or complex array."""
+
+
+class OutputShapeError(WengertError, TypeError):
+    """``grad`` of a function whose output is not a real scalar."""
+
+
+class TangentMismatchError(WengertError, ValueError):
+    """Tangents or cotangents that do not match their primals."""

@@ -41,6 +41,10 @@ function_rules: dict = {}
 
 ERRORS_DOC = "See docs/errors.md."
 _NO_PARAMS: dict = {}
+NO_RULE_HELP = (
+    "has no differentiation rule in wengert. Open an issue naming the function; meanwhile "
+    "apply it to wg.stop_gradient(x) if its derivative is not needed. " + ERRORS_DOC
+)
 
 # Set by the rule layer: turns an object ndarray holding tracers (what np.array([t1, t2])
 # builds, see Tracer.__array__) into one traced array.
@@ -117,8 +121,8 @@ def _conversion_error(what: str, t: "Tracer") -> TracerConversionError:
         f"{what} of a traced value (shape {t.shape}, {type(t).__name__}) at {_caller()}: "
         "this would drop its derivative. Keep the computation in NumPy calls on the traced "
         "value: build arrays with np.stack, np.concatenate or np.where instead "
-        "of writing into a plain ndarray; call wengert.scipy in place of SciPy functions "
-        "that coerce with np.asarray; use wg.stop_gradient(x) if you really want a constant. "
+        "of writing into a plain ndarray; a library that calls np.asarray on its input "
+        "cannot be differentiated through; use wg.stop_gradient(x) if you want a constant. "
         f"{ERRORS_DOC}"
     )
 
@@ -152,21 +156,14 @@ class Tracer:
             if handler is not None:
                 return handler(*inputs, **kwargs)
         name = f"np.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
-        raise NoRuleError(
-            f"{name} has no differentiation rule in wengert. Wrap the computation in "
-            "@wg.custom_vjp, or open an issue naming the function. " + ERRORS_DOC
-        )
+        raise NoRuleError(f"{name} {NO_RULE_HELP}")
 
     def __array_function__(self, func, types, args, kwargs):
         handler = function_rules.get(func)
         if handler is None:
             mod = getattr(func, "__module__", "numpy") or "numpy"
             mod = mod.replace("numpy._core", "numpy").replace("numpy.core", "numpy")
-            raise NoRuleError(
-                f"{mod}.{func.__name__} has no differentiation rule in wengert. Wrap the "
-                "computation in @wg.custom_vjp, or open an issue naming the function. "
-                + ERRORS_DOC
-            )
+            raise NoRuleError(f"{mod}.{func.__name__} {NO_RULE_HELP}")
         if _has_objects(args):
             args = _coerce_all(args)
         return handler(*args, **kwargs)
