@@ -335,25 +335,23 @@ def hvp(fun: Callable, x, v):
 
 # -- batching ------------------------------------------------------------------------------
 def _broadcast_axes(axes, args, name):
-    """Per-leaf axes from an ``in_axes`` prefix tree."""
-    if isinstance(axes, (int, type(None))):
-        return [axes] * len(tree.flatten(args)[0])
-    if isinstance(axes, list):
+    """Per-leaf axes from an ``in_axes`` prefix tree: an int or None applies to a whole
+    subtree (None is an axis here, not an empty container), as in JAX."""
+    if isinstance(axes, list) and isinstance(args, tuple):
         axes = tuple(axes)
-    if not isinstance(axes, tuple) or len(axes) != len(args):
+    if axes is None or isinstance(axes, int):
+        return [axes] * len(tree.flatten(args)[0])
+    a_children = tree._children(axes)
+    x_children = tree._children(args)
+    if a_children is None or x_children is None or a_children[0] is not x_children[0] \
+            or len(a_children[2]) != len(x_children[2]) or a_children[1] != x_children[1]:  # fmt: skip
         raise ValueError(
-            f"vmap: {name}={axes!r} must be an int, None, or a tuple with one entry per "
-            f"positional argument ({len(args)} given). {_DOC}"
+            f"vmap: {name}={axes!r} does not match the arguments: give an int, None, or a "
+            f"structure matching them (a tuple with one entry per positional argument). {_DOC}"
         )
     out = []
-    for a, arg in zip(axes, args):
-        if isinstance(a, (int, type(None))):
-            out += [a] * len(tree.flatten(arg)[0])
-        else:
-            a_leaves, a_tree = tree.flatten(a)
-            if len(a_leaves) != len(tree.flatten(arg)[0]):
-                raise ValueError(f"vmap: {name} entry {a!r} does not match its argument. {_DOC}")
-            out += a_leaves
+    for a, x in zip(a_children[2], x_children[2]):
+        out += _broadcast_axes(a, x, name)
     return out
 
 
