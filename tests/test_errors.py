@@ -84,6 +84,11 @@ def test_asarray_of_traced_vector():
     assert "stop_gradient" in msg
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="NumPy replaces the error of float(tracer) by its own 'setting an array element "
+    "with a sequence' ValueError for any object with __getitem__; see docs/errors.md",
+)
 def test_assign_traced_scalar_into_plain_array():
     def f(x):
         out = np.zeros(3)

@@ -22,6 +22,7 @@ from wengert.api import (
     vmap,
 )
 from wengert.errors import (
+    ArgumentError,
     BatchedControlFlowError,
     EscapedTracerError,
     InputTypeError,
@@ -38,5 +39,5 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
     "hvp", "vmap", "elementwise_grad", "stop_gradient", "tree", "WengertError", "TracerConversionError",
     "NoRuleError", "EscapedTracerError", "BatchedControlFlowError", "InputTypeError",
-    "OutputShapeError", "TangentMismatchError",
+    "OutputShapeError", "TangentMismatchError", "ArgumentError",
 ]  # fmt: skip

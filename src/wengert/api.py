@@ -14,7 +14,12 @@ from wengert.core.forward import JVPTrace, JVPTracer
 from wengert.core.primitive import Primitive
 from wengert.core.reverse import VJPTrace, VJPTracer, backward
 from wengert.core.trace import Tracer
-from wengert.errors import InputTypeError, OutputShapeError, TangentMismatchError
+from wengert.errors import (
+    ArgumentError,
+    InputTypeError,
+    OutputShapeError,
+    TangentMismatchError,
+)
 
 __all__ = [
     "grad",
@@ -81,7 +86,7 @@ def _argnums_split(args, argnums, fname):
     nums = tuple(argnums) if multi else (argnums,)
     for n in nums:
         if not isinstance(n, int) or not -len(args) <= n < len(args):
-            raise ValueError(
+            raise ArgumentError(
                 f"{fname}: argnums={argnums!r} but the function was called with "
                 f"{len(args)} positional arguments."
             )
@@ -119,7 +124,10 @@ def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
     aux = None
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
-            raise TypeError(f"{fname}(has_aux=True) needs the function to return (output, aux).")
+            raise OutputShapeError(
+                f"{fname}(has_aux=True) needs the function to return a pair (output, aux), but "
+                f"it returned a {type(out).__name__}. {_DOC}"
+            )
         out, aux = out
         aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
     out_leaves, out_tree = tree.flatten(out)
@@ -284,7 +292,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     (np.float64(14.0), np.float64(3.0))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError(
+        raise InputTypeError(
             "jvp(fun, primals, tangents) takes primals and tangents as tuples, one entry per "
             f"argument of fun: wg.jvp(f, (x,), (v,)). {_DOC}"
         )
@@ -345,7 +353,7 @@ def _broadcast_axes(axes, args, name):
     x_children = tree._children(args)
     if a_children is None or x_children is None or a_children[0] is not x_children[0] \
             or len(a_children[2]) != len(x_children[2]) or a_children[1] != x_children[1]:  # fmt: skip
-        raise ValueError(
+        raise ArgumentError(
             f"vmap: {name}={axes!r} does not match the arguments: give an int, None, or a "
             f"structure matching them (a tuple with one entry per positional argument). {_DOC}"
         )
@@ -373,7 +381,7 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
         axes = _broadcast_axes(in_axes, args, "in_axes")
         sizes = {_shape(x)[ax] for x, ax in zip(leaves, axes) if ax is not None}
         if len(sizes) != 1:
-            raise ValueError(
+            raise ArgumentError(
                 "vmap needs at least one batched argument and one batch size, got sizes "
                 f"{sorted(sizes)} for in_axes={in_axes!r}. {_DOC}"
             )
@@ -521,7 +529,7 @@ def jacobian(fun: Callable, argnums=0, mode: str = "auto") -> Callable:
            [0., 1.]])
     """
     if mode not in ("auto", "fwd", "rev"):
-        raise ValueError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}.")
+        raise ArgumentError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}. {_DOC}")
 
     def jac(*args, **kwargs):
         m = mode

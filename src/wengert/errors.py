@@ -10,6 +10,7 @@ __all__ = [
     "InputTypeError",
     "OutputShapeError",
     "TangentMismatchError",
+    "ArgumentError",
 ]
 
 
@@ -44,3 +45,8 @@ class OutputShapeError(WengertError, TypeError):
 
 class TangentMismatchError(WengertError, ValueError):
     """Tangents or cotangents that do not match their primals."""
+
+
+class ArgumentError(WengertError, ValueError):
+    """A transformation was called with settings that do not fit the function's arguments
+    (``argnums``, ``in_axes``, ``mode``)."""

@@ -163,14 +163,17 @@ def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=N
 # -- elementwise families ------------------------------------------------------------------
 
 
-def unary(ufunc, df, *, domain=real, impl=None, name=None):
-    """An elementwise op of one argument from its derivative ``df(x, ans)``."""
+def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None):
+    """An elementwise op of one argument from its derivative ``df(x, ans)`` (or, for an op
+    that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules)."""
 
-    def jvp(ts, ans, x):
-        return ts[0] * df(x, ans)
+    if jvp is None:
 
-    def vjp(g, ans, which, x):
-        return (g * df(x, ans),)
+        def jvp(ts, ans, x):
+            return ts[0] * df(x, ans)
+
+        def vjp(g, ans, which, x):
+            return (g * df(x, ans),)
 
     prim = declare(
         name or ufunc.__name__,
@@ -191,52 +194,57 @@ def _batch_unary(prim):
     return batch
 
 
+def _fitter(k):
+    """``fit`` for argument ``k`` of a binary op, with its fast path inlined: a cotangent of
+    the argument's own type, shape and dtype (nearly always) needs nothing."""
+
+    def fit_k(c, x, y):
+        a = y if k else x
+        tc = type(c)
+        if tc is type(a) and (tc in _SCALARS or (tc is ndarray and c.shape == a.shape
+                                                 and c.dtype is a.dtype)):  # fmt: skip
+            return c
+        return fit(c, a)
+
+    return fit_k
+
+
 def _partial_rules(d, k):
-    """(jvp term, vjp) of one argument of a binary op, from its partial derivative ``d``:
+    """(jvp term, vjp) of argument ``k`` of a binary op, from its partial derivative ``d``:
     a callable ``d(x, y, ans)`` or a constant such as 1 or -1 (add, subtract), for which no
     multiplication is spent."""
+    fit_k = _fitter(k)
     if callable(d):
 
         def jvp_term(t, x, y, ans):
             return t * d(x, y, ans)
 
-        # fit's scalar fast path is inlined: two NumPy scalars of one type need nothing.
-        if k == 0:
+        def vjp(g, x, y, ans):
+            return fit_k(g * d(x, y, ans), x, y)
 
-            def vjp(g, x, y, ans):
-                c = g * d(x, y, ans)
-                return c if type(c) is type(x) and type(x) in _SCALARS else fit(c, x)
-        else:
-
-            def vjp(g, x, y, ans):
-                c = g * d(x, y, ans)
-                return c if type(c) is type(y) and type(y) in _SCALARS else fit(c, y)
-
-        return jvp_term, vjp
-
-    if d == 1:
+    elif d == 1:
 
         def jvp_term(t, x, y, ans):
             return t
+
+        def vjp(g, x, y, ans):
+            return fit_k(g, x, y)
+
     elif d == -1:
 
         def jvp_term(t, x, y, ans):
             return -t
+
+        def vjp(g, x, y, ans):
+            return fit_k(-g, x, y)
+
     else:
 
         def jvp_term(t, x, y, ans):
             return t * d
 
-    if k == 0:
-
         def vjp(g, x, y, ans):
-            c = jvp_term(g, x, y, ans) if d != 1 else g
-            return c if type(c) is type(x) and type(x) in _SCALARS else fit(c, x)
-    else:
-
-        def vjp(g, x, y, ans):
-            c = jvp_term(g, x, y, ans) if d != 1 else g
-            return c if type(c) is type(y) and type(y) in _SCALARS else fit(c, y)
+            return fit_k(g * d, x, y)
 
     return jvp_term, vjp
 
@@ -287,7 +295,7 @@ def nondiff(*ufuncs, batch=batch_elementwise, domain=real):
         ufunc_rules[uf] = prim
 
 
-def linear(name, impl, transpose, *, batch=None, spec=None):
+def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None):
     """An op linear in each argument: its JVP is the op applied to the tangents (zeros where
     an argument is constant); ``transpose(g, ans, which, *args, **params)`` is its VJP."""
 
@@ -298,6 +306,8 @@ def linear(name, impl, transpose, *, batch=None, spec=None):
         return prim.bind(*ts, **params)
 
     prim = declare(name, impl, jvp=jvp, vjp=transpose, batch=batch, spec=spec)
+    if ufunc is not None:
+        ufunc_rules[ufunc] = prim
     return prim
 
 

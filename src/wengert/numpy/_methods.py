@@ -43,6 +43,8 @@ def _binop(ufunc, swap=False):
 
         def method(self, other):
             if isinstance(other, Tracer):
+                if other._trace is self._trace:
+                    return self._trace.process(prim, (other, self), _NO_PARAMS)
                 return bind(other, self)
             if type(other) is ndarray and other.dtype.hasobject:
                 return bind(from_objects(other), self)
@@ -51,6 +53,8 @@ def _binop(ufunc, swap=False):
 
         def method(self, other):
             if isinstance(other, Tracer):
+                if other._trace is self._trace:
+                    return self._trace.process(prim, (self, other), _NO_PARAMS)
                 return bind(self, other)
             if type(other) is ndarray and other.dtype.hasobject:
                 return bind(self, from_objects(other))

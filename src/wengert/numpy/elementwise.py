@@ -21,6 +21,7 @@ from wengert.numpy._family import (
     away_from_int,
     binary,
     boolean,
+    linear,
     nondiff,
     nonzero,
     positive,
@@ -58,10 +59,32 @@ unary(np.tanh, lambda x, ans: 1 - ans * ans)
 unary(np.arcsinh, lambda x, ans: 1 / np.sqrt(x * x + 1))
 unary(np.arccosh, lambda x, ans: 1 / np.sqrt(x * x - 1), domain=above_one)
 unary(np.arctanh, lambda x, ans: 1 / (1 - x * x), domain=unit_open)
-unary(np.absolute, lambda x, ans: np.sign(x), domain=nonzero)  # at 0: 0
+
+
+def _abs_jvp(ts, ans, x):
+    if np.iscomplexobj(x):
+        # |z| is not holomorphic: its tangent is Re(conj(z) t) / |z|, a real number.
+        return np.real(np.conj(x) * ts[0]) / ans
+    return ts[0] * np.sign(x)  # at 0: 0
+
+
+def _abs_vjp(g, ans, which, x):
+    if np.iscomplexobj(x):
+        return (g * np.conj(x) / ans,)  # the transpose of the JVP above (JAX's convention)
+    return (g * np.sign(x),)
+
+
+unary(np.absolute, None, jvp=_abs_jvp, vjp=_abs_vjp, domain=nonzero)
 unary(np.deg2rad, lambda x, ans: np.pi / 180)
 unary(np.rad2deg, lambda x, ans: 180 / np.pi)
-unary(np.conjugate, lambda x, ans: 1.0)  # real inputs; complex rules: the coverage issue
+linear(
+    "conjugate",
+    np.conjugate,
+    lambda g, ans, which, x: (np.conj(g) if np.iscomplexobj(x) else np.real(g),),
+    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    spec={"kind": "elementwise", "domain": (real,)},
+    ufunc=np.conjugate,
+)
 
 
 # -- binary: binary(f, dx, dy) with partials d(x, y, ans), or constants -----------------------
