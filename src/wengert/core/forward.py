@@ -16,15 +16,30 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        primals = []
-        tangents = []
-        for a in args:
+        # Arities one and two spelled out, as in reverse.py: they are nearly every call.
+        n = len(args)
+        if n == 1:
+            a = args[0]
+            primals = (a.primal,)
+            tangents = (a.tangent,)
+        elif n == 2:
+            a, b = args
             if type(a) is JVPTracer and a._trace is self:
-                primals.append(a.primal)
-                tangents.append(a.tangent)
+                if type(b) is JVPTracer and b._trace is self:
+                    primals, tangents = (a.primal, b.primal), (a.tangent, b.tangent)
+                else:
+                    primals, tangents = (a.primal, b), (a.tangent, None)
             else:
-                primals.append(a)
-                tangents.append(None)
+                primals, tangents = (a, b.primal), (None, b.tangent)
+        else:
+            primals, tangents = [], []
+            for a in args:
+                if type(a) is JVPTracer and a._trace is self:
+                    primals.append(a.primal)
+                    tangents.append(a.tangent)
+                else:
+                    primals.append(a)
+                    tangents.append(None)
         ans = prim.bind(*primals, **params)
         if prim.nondiff:
             return ans

@@ -222,29 +222,17 @@ def _partial_rules(d, k):
         def vjp(g, x, y, ans):
             return fit_k(g * d(x, y, ans), x, y)
 
-    elif d == 1:
-
-        def jvp_term(t, x, y, ans):
-            return t
-
-        def vjp(g, x, y, ans):
-            return fit_k(g, x, y)
-
-    elif d == -1:
-
-        def jvp_term(t, x, y, ans):
-            return -t
-
-        def vjp(g, x, y, ans):
-            return fit_k(-g, x, y)
-
     else:
-
+        # A constant partial keeps the tangent's shape, which may be smaller than the
+        # output's (x + y with y broadcast): broadcast it. A callable partial involves the
+        # other argument or the output, so its product already has the output's shape.
         def jvp_term(t, x, y, ans):
-            return t * d
+            t = t if d == 1 else (-t if d == -1 else t * d)
+            s = shape_of(t)
+            return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
         def vjp(g, x, y, ans):
-            return fit_k(g * d, x, y)
+            return fit_k(g if d == 1 else (-g if d == -1 else g * d), x, y)
 
     return jvp_term, vjp
 
@@ -260,14 +248,10 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
     def jvp(ts, ans, x, y):
         tx, ty = ts
         if tx is None:
-            out = jy(ty, x, y, ans)
-        elif ty is None:
-            out = jx(tx, x, y, ans)
-        else:
-            out = jx(tx, x, y, ans) + jy(ty, x, y, ans)
-        if shape_of(out) != shape_of(ans):
-            out = np.broadcast_to(out, shape_of(ans))
-        return out
+            return jy(ty, x, y, ans)
+        if ty is None:
+            return jx(tx, x, y, ans)
+        return jx(tx, x, y, ans) + jy(ty, x, y, ans)
 
     def vjp(g, ans, which, x, y):
         if len(which) == 2:

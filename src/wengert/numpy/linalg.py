@@ -13,18 +13,30 @@ from wengert.numpy._family import declare, defun, ndim_of, shape_of, sum_to, unw
 
 # -- matmul --------------------------------------------------------------------------------
 def _matmul_vjp(g, ans, which, x, y):
-    # Promote vectors to matrices as matmul does, take the matrix rule, then undo.
-    xv, yv = ndim_of(x) == 1, ndim_of(y) == 1
+    nx, ny = ndim_of(x), ndim_of(y)
+    if nx <= 2 and ny <= 2:
+        # No stacking: the transposes directly, with vectors handled by outer products.
+        out = []
+        for k in which:
+            if k == 0:
+                if ny == 1:
+                    c = g * y if nx == 1 else g[:, None] * y
+                else:
+                    c = np.matmul(g, np.swapaxes(y, 0, 1)) if nx == 2 else np.matmul(y, g)
+            else:
+                if nx == 1:
+                    c = g * x if ny == 1 else x[:, None] * g
+                else:
+                    c = np.matmul(g, x) if ny == 1 else np.matmul(np.swapaxes(x, 0, 1), g)
+            out.append(c)
+        return out
+    # Stacked matrices: promote vectors to matrices as matmul does, take the matrix rule,
+    # sum over broadcast stacking axes, then undo the promotion.
+    xv, yv = nx == 1, ny == 1
     x2 = np.reshape(x, (1, -1)) if xv else x
     y2 = np.reshape(y, (-1, 1)) if yv else y
-    if xv and yv:
-        g2 = np.reshape(g, (1, 1))
-    elif xv:
-        g2 = np.expand_dims(g, -2)
-    elif yv:
-        g2 = np.expand_dims(g, -1)
-    else:
-        g2 = g
+    g2 = np.expand_dims(g, -1) if yv else g
+    g2 = np.expand_dims(g2, -2) if xv else g2
     out = []
     for k in which:
         if k == 0:
