@@ -140,7 +140,20 @@ def _run_backward(trace, leaves, out_leaves, cts, free):
         if isinstance(o, VJPTracer) and o._trace is trace and c is not None:
             seeds[o.idx] = c if o.idx not in seeds else seeds[o.idx] + c
     grads = backward(trace.tape, seeds, len(leaves), free)
-    return [np.zeros_like(x) if g is None else g for g, x in zip(grads, leaves)]
+    return [_materialize(g, x) for g, x in zip(grads, leaves)]
+
+
+def _materialize(g, x):
+    """The cotangent of input ``x`` as a full array of x's shape that the user owns (it may
+    arrive as None, merely broadcastable to x, or a read-only view)."""
+    if g is None:
+        return np.zeros_like(x)
+    s = _shape(x)
+    if _shape(g) != s:
+        g = np.broadcast_to(g, s)
+    if type(g) is np.ndarray and not g.flags.writeable:
+        g = g.copy()
+    return g
 
 
 def vjp(fun: Callable, *primals, has_aux: bool = False):

@@ -191,6 +191,4 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
     for k, c in enumerate(out):
         if isinstance(c, SparseCotangent):
             out[k] = c.materialize()
-        elif type(c) is _ndarray and not c.flags.writeable:
-            out[k] = c.copy()  # a broadcast view (the VJP of sum): give the user a real array
     return out

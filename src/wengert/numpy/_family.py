@@ -67,17 +67,37 @@ def is_complex(x) -> bool:
 
 
 def sum_to(g, shape: tuple):
-    """Sum ``g`` over the axes that broadcasting added or stretched, down to ``shape``."""
+    """Sum ``g`` over the axes that broadcasting added or stretched, down to ``shape``.
+
+    A cotangent may be *smaller* than its value, merely broadcastable to it (the VJP of
+    ``sum`` hands back its scalar cotangent without expanding it): such axes are left alone,
+    so elementwise rules never spend a pass on a broadcast copy.
+    """
     gshape = shape_of(g)
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, d in enumerate(shape) if d == 1 and gshape[lead + i] != 1
-    )
+    if lead > 0:
+        g = np.sum(g, axis=tuple(range(lead)))
+        gshape = gshape[lead:]
+    off = len(shape) - len(gshape)
+    axes = tuple(i for i, d in enumerate(gshape) if d != 1 and shape[off + i] == 1)
     if axes:
-        g = np.sum(g, axis=axes)
-    return np.reshape(g, shape) if shape_of(g) != shape else g
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g
+
+
+def exact_cotangent(vjp):
+    """A VJP rule that needs its cotangent at the output's full shape (reshapes, products,
+    indexing), given one that may only be broadcastable to it."""
+
+    def vjp_exact(g, ans, which, *args, **params):
+        s = shape_of(ans)
+        if shape_of(g) != s:
+            g = np.broadcast_to(g, s)
+        return vjp(g, ans, which, *args, **params)
+
+    return vjp_exact
 
 
 _SCALARS = frozenset([np.float64, np.float32, np.complex128, np.complex64, np.float16])
@@ -153,8 +173,12 @@ def batch_loop(prim):
     return batch
 
 
-def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=None):
-    """Create and register a primitive; batching defaults to the loop fallback."""
+def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=None,
+            elementwise=False):  # fmt: skip
+    """Create and register a primitive; batching defaults to the loop fallback. Only
+    ``elementwise`` rules accept a cotangent merely broadcastable to the output."""
+    if vjp is not None and not elementwise:
+        vjp = exact_cotangent(vjp)
     prim = Primitive(name, impl, jvp=jvp, vjp=vjp, nondiff=nondiff, spec=spec)
     prim.batch = batch(prim) if batch is not None else batch_loop(prim)
     return prim.register()
@@ -182,6 +206,7 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None):
         vjp=vjp,
         batch=_batch_unary,
         spec={"kind": "elementwise", "domain": (domain,)},
+        elementwise=True,
     )
     ufunc_rules[ufunc] = prim
     return prim
@@ -265,6 +290,7 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
         vjp=vjp,
         batch=batch_elementwise,
         spec={"kind": "elementwise", "domain": domain},
+        elementwise=True,
     )
     ufunc_rules[ufunc] = prim
     return prim
@@ -279,7 +305,7 @@ def nondiff(*ufuncs, batch=batch_elementwise, domain=real):
         ufunc_rules[uf] = prim
 
 
-def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None):
+def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None, elementwise=False):
     """An op linear in each argument: its JVP is the op applied to the tangents (zeros where
     an argument is constant); ``transpose(g, ans, which, *args, **params)`` is its VJP."""
 
@@ -289,7 +315,8 @@ def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None):
         ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]
         return prim.bind(*ts, **params)
 
-    prim = declare(name, impl, jvp=jvp, vjp=transpose, batch=batch, spec=spec)
+    prim = declare(name, impl, jvp=jvp, vjp=transpose, batch=batch, spec=spec,
+                   elementwise=elementwise)  # fmt: skip
     if ufunc is not None:
         ufunc_rules[ufunc] = prim
     return prim

@@ -84,6 +84,7 @@ linear(
     batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
     spec={"kind": "elementwise", "domain": (real,)},
     ufunc=np.conjugate,
+    elementwise=True,
 )
 
 

@@ -63,7 +63,11 @@ def _shift(axis, ndim):
 
 # -- sum -----------------------------------------------------------------------------------
 def _sum_vjp(g, ans, which, x, *, axis, keepdims):
-    return (np.broadcast_to(restore_dims(g, x, axis, keepdims), shape_of(x)),)
+    # Not expanded to x's shape: a cotangent only broadcastable to its value is fine for
+    # elementwise rules, and rules that need the full shape expand it (exact_cotangent).
+    if axis is None or keepdims:
+        return (g,)
+    return (restore_dims(g, x, axis, keepdims),)
 
 
 def _sum_batch(prim):
@@ -81,7 +85,7 @@ def _sum_cases(rng):
 
 sum_p = linear(
     "sum",
-    lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+    lambda x, *, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
     _sum_vjp,
     batch=_sum_batch,
     spec={"cases": _sum_cases},

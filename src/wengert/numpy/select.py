@@ -57,6 +57,7 @@ where_p = declare(
     vjp=_where_vjp,
     batch=batch_elementwise,
     spec={"cases": _where_cases, "nondiff_args": (0,)},
+    elementwise=True,
 )
 
 
@@ -96,6 +97,7 @@ clip_p = declare(
     batch=batch_elementwise,
     spec={"kind": "elementwise", "domain": (real, lambda r, s: r.uniform(-2.0, -1.0, s),
                                             lambda r, s: r.uniform(1.0, 2.0, s))},
+    elementwise=True,
 )  # fmt: skip
 
 
@@ -119,6 +121,7 @@ real_p = linear(
     lambda g, ans, which, x: (_complex_of(g, x),),
     batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
     spec={"kind": "elementwise", "domain": (real,)},
+    elementwise=True,
 )
 imag_p = linear(
     "imag",
@@ -126,6 +129,7 @@ imag_p = linear(
     lambda g, ans, which, x: (-1j * g if np.iscomplexobj(unwrap_all(x)) else 0 * g,),
     batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
     spec={"kind": "elementwise", "domain": (real,), "complex_only": True},
+    elementwise=True,
 )
 
 
@@ -140,6 +144,7 @@ astype_p = linear(
     _astype_vjp,
     batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
     spec={"cases": lambda rng: [((rng.standard_normal(3),), dict(dtype=np.float32))]},
+    elementwise=True,
 )
 
 
