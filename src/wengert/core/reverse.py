@@ -98,6 +98,9 @@ class VJPTracer(Tracer):
         self.params = params
 
 
+_sparse_types: set = set()
+
+
 class SparseCotangent:
     """A cotangent that is zero but for a few entries, kept unexpanded: the transpose of
     indexing, ``x[1:]``, makes one. Expanding it into zeros costs a full array per use; the
@@ -108,6 +111,10 @@ class SparseCotangent:
     """
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        _sparse_types.add(cls)  # an exact type test on the hot path, not isinstance
 
     def materialize(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -165,10 +172,14 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
                 tape[i] = None
             continue
         ct[i] = None
-        if isinstance(g, SparseCotangent):
+        if type(g) in _sparse_types:
             g = g.materialize()
         node = tape[i]
-        cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **node.params)
+        params = node.params
+        if params:
+            cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **params)
+        else:
+            cts = node.prim.vjp(g, node.primal, node.which, *node.vals)
         parents = node.parents
         if len(parents) == 1:
             c = cts[0]
@@ -181,7 +192,10 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
         else:
             for p, c in zip(parents, cts):
                 if c is not None:
-                    _add(ct, owned, p, c)
+                    if ct[p] is None:
+                        ct[p] = c
+                    else:
+                        _add(ct, owned, p, c)
         if free:
             node.vals = None
             tape[i] = None
