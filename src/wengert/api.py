@@ -516,7 +516,10 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
             g = pullback(tree.unflatten(o_tree, list(ct_leaves)))
             return g if multi else g[0]
 
-        grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
+        if sum(sizes) == 1:  # a scalar output: one plain backward pass, no batching
+            grads = tree.tree_map(lambda g: np.expand_dims(g, 0), pull(*[b[0] for b in basis]))
+        else:
+            grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
         g_leaves = tree.flatten(grads)[0]
         jacs, off = [], 0
         for o, s in zip(o_leaves, sizes):
