@@ -153,6 +153,8 @@ def _materialize(g, x):
         g = np.broadcast_to(g, s)
     if type(g) is np.ndarray and not g.flags.writeable:
         g = g.copy()
+    elif isinstance(g, np.generic) and isinstance(x, np.ndarray):
+        g = np.asarray(g)  # a 0-d array input gets a 0-d array gradient
     return g
 
 
@@ -186,6 +188,12 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                 raise TangentMismatchError(
                     f"vjp pullback: cotangent {k} has shape {_shape(c)}, but output {k} has "
                     f"shape {s}. Each cotangent must match its output's shape. {_DOC}"
+                )
+            if np.dtype(_dtype(c)).kind == "c" and np.dtype(d).kind != "c":
+                raise TangentMismatchError(
+                    f"vjp pullback: cotangent {k} is complex ({_dtype(c)}) but output {k} is "
+                    f"real ({d}); its imaginary part would be dropped. Pass a real "
+                    f"cotangent. {_DOC}"
                 )
         grads = _run_backward(trace, leaves, out_leaves, ct_leaves, free=False)
         return tree.unflatten(treedef, grads)
@@ -326,6 +334,11 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         trace.close()
     aux = None
     if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise OutputShapeError(
+                "jvp(has_aux=True) needs the function to return a pair (output, aux), but it "
+                f"returned a {type(out).__name__}. {_DOC}"
+            )
         out, aux = out
         aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
     out_leaves, out_tree = tree.flatten(out)
@@ -336,7 +349,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
             tangents_out.append(o.tangent)
         else:
             primals_out.append(o)
-            tangents_out.append(np.zeros_like(o, dtype=np.result_type(_dtype(o), float)))
+            dt = _dtype(o)
+            tangents_out.append(np.zeros_like(o, dtype=dt if dt.kind in "fc" else float))
     res = (tree.unflatten(out_tree, primals_out), tree.unflatten(out_tree, tangents_out))
     return res + (aux,) if has_aux else res
 
@@ -389,9 +403,11 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
     array([ 1., 13., 41.])
     """
 
-    def batched(*args):
-        leaves, treedef = tree.flatten(args)
+    def batched(*args, **kwargs):
+        # Keyword arguments are batched along their axis 0, as in JAX.
+        leaves, treedef = tree.flatten((args, kwargs))
         axes = _broadcast_axes(in_axes, args, "in_axes")
+        axes += [0] * (len(leaves) - len(axes))
         sizes = {_shape(x)[ax] for x, ax in zip(leaves, axes) if ax is not None}
         if len(sizes) != 1:
             raise ArgumentError(
@@ -405,18 +421,25 @@ def vmap(fun: Callable, in_axes=0, out_axes=0) -> Callable:
                 x if ax is None else BatchTracer(trace, np.moveaxis(x, ax, 0) if ax else x)
                 for x, ax in zip(leaves, axes)
             ]
-            out = _call(fun, tree.unflatten(treedef, wrapped))
+            a, kw = tree.unflatten(treedef, wrapped)
+            out = _call(lambda *a: fun(*a, **kw), a)
         finally:
             trace.close()
         out_leaves, out_tree = tree.flatten(out)
-        oaxes = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes] * len(out_leaves)
+        oaxes = _broadcast_axes(out_axes, out, "out_axes")
         res = []
-        for o, ax in zip(out_leaves, oaxes):
-            if isinstance(o, BatchTracer) and o._trace is trace:
-                v = o.value
-            else:
-                v = np.broadcast_to(o, (size,) + _shape(o))
-            res.append(v if ax in (0, None) else np.moveaxis(v, 0, ax))
+        for k, (o, ax) in enumerate(zip(out_leaves, oaxes)):
+            batched_out = isinstance(o, BatchTracer) and o._trace is trace
+            if ax is None:
+                if batched_out:
+                    raise ArgumentError(
+                        f"vmap: out_axes is None for output {k}, but it depends on the "
+                        f"batched inputs. Give it an axis, or return an unbatched value. {_DOC}"
+                    )
+                res.append(o)
+                continue
+            v = o.value if batched_out else np.broadcast_to(o, (size,) + _shape(o))
+            res.append(v if ax == 0 else np.moveaxis(v, 0, ax))
         return tree.unflatten(out_tree, res)
 
     return batched

@@ -51,14 +51,22 @@ NO_RULE_HELP = (
 coerce_hook = None
 
 
+def _has_sequences(args) -> bool:
+    for a in args:
+        if type(a) is list or type(a) is tuple:
+            return True
+    return False
+
+
 def _coerce_all(args):
     hook = coerce_hook
-    return tuple(
-        [hook(e) for e in a] if type(a) is list else hook(a) for a in args
-    )
+    return tuple([hook(e) for e in a] if type(a) is list and _has_objects(a) else hook(a)
+                 for a in args)  # fmt: skip
 
 
 def _has_objects(args) -> bool:
+    """Whether a hook must see ``args``: object arrays holding tracers, or Python lists and
+    tuples used as operands."""
     for a in args:
         if type(a) is _ndarray and a.dtype.hasobject:
             return True
@@ -142,12 +150,12 @@ class Tracer:
         if method == "__call__":
             prim = ufunc_rules.get(ufunc)
             if prim is not None:
+                if len(inputs) == 1 and not kwargs:  # inputs[0] is self: no search needed
+                    return self._trace.process(prim, inputs, _NO_PARAMS)
+                if _has_objects(inputs) or _has_sequences(inputs):
+                    inputs = _coerce_all(inputs)
                 if kwargs:
                     return _ufunc_with_kwargs(prim, ufunc, inputs, kwargs)
-                if len(inputs) == 1:  # then inputs[0] is self: skip the search for a trace
-                    return self._trace.process(prim, inputs, _NO_PARAMS)
-                if _has_objects(inputs):
-                    inputs = _coerce_all(inputs)
                 return prim.bind(*inputs)
         else:
             if _has_objects(inputs):

@@ -8,10 +8,9 @@ calls ``np.asarray`` or builds an array from a shape alone: it uses ``np.zeros_l
 
 from __future__ import annotations
 
-import operator
-
 import numpy as np
 
+from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
 from wengert.core.trace import Tracer, function_rules, ufunc_rules
 
@@ -54,7 +53,9 @@ def away_from_int(rng, shape):
 
 def shape_of(x) -> tuple:
     s = getattr(x, "shape", None)
-    return () if s is None else tuple(s)
+    if s is None:
+        return () if isinstance(x, (int, float, complex)) else np.shape(x)  # lists, tuples
+    return tuple(s)
 
 
 def ndim_of(x) -> int:
@@ -66,24 +67,36 @@ def is_complex(x) -> bool:
     return (d.kind == "c") if d is not None else isinstance(x, complex)
 
 
-def sum_to(g, shape: tuple):
+def sum_to(g, shape: tuple, full: tuple | None = None):
     """Sum ``g`` over the axes that broadcasting added or stretched, down to ``shape``.
 
-    A cotangent may be *smaller* than its value, merely broadcastable to it (the VJP of
-    ``sum`` hands back its scalar cotangent without expanding it): such axes are left alone,
-    so elementwise rules never spend a pass on a broadcast copy.
+    A cotangent may be *smaller* than its value, merely broadcastable to it: the VJP of
+    ``sum`` hands back its scalar cotangent without expanding it, so elementwise rules never
+    spend a pass on a broadcast copy. ``full`` is then the shape ``g`` stands for (the
+    output's): an axis that the input lacks and ``g`` only implies counts its length as a
+    factor instead of a sum.
     """
     gshape = shape_of(g)
-    if gshape == shape:
+    if gshape == shape and (full is None or full == shape):
         return g
-    lead = len(gshape) - len(shape)
-    if lead > 0:
-        g = np.sum(g, axis=tuple(range(lead)))
-        gshape = gshape[lead:]
-    off = len(shape) - len(gshape)
-    axes = tuple(i for i, d in enumerate(gshape) if d != 1 and shape[off + i] == 1)
+    full = gshape if full is None else full
+    nd = len(full)
+    gpad = (1,) * (nd - len(gshape)) + gshape
+    xpad = (1,) * (nd - len(shape)) + shape
+    axes, factor = [], 1
+    for i in range(nd):
+        if xpad[i] == 1 and full[i] != 1:
+            if gpad[i] == 1:
+                factor *= full[i]
+            else:
+                axes.append(i - (nd - len(gshape)))
     if axes:
-        g = np.sum(g, axis=axes, keepdims=True)
+        g = np.sum(g, axis=tuple(axes), keepdims=True)
+    if factor != 1:
+        g = g * factor
+    extra = len(shape_of(g)) - len(shape)
+    if extra > 0:  # leading axes the input lacks, now all of length one
+        g = np.reshape(g, shape_of(g)[extra:])
     return g
 
 
@@ -103,23 +116,25 @@ def exact_cotangent(vjp):
 _SCALARS = frozenset([np.float64, np.float32, np.complex128, np.complex64, np.float16])
 
 
-def fit(c, x):
-    """The cotangent ``c`` made to match input ``x``: its shape (undoing broadcasting) and
-    its realness (the cotangent of a real input is real, as in JAX)."""
-    tc = type(c)
-    if tc is type(x):
-        if tc is ndarray:
-            if c.shape == x.shape and c.dtype == x.dtype:
-                return c
-        elif not isinstance(c, Tracer):
-            return c  # two NumPy scalars of one type
-    c = sum_to(c, shape_of(x))
+def fit(c, x, ans=None):
+    """The cotangent ``c`` of an op's output ``ans`` made to match input ``x``: its shape
+    (undoing broadcasting, see sum_to) and its realness (the cotangent of a real input is
+    real, as in JAX). ``ans`` may be omitted where the output has x's shape."""
+    c = sum_to(c, shape_of(x), None if ans is None else shape_of(ans))
     if is_complex(c) and not is_complex(x):
         c = np.real(c)
     dx = getattr(x, "dtype", None)
     if dx is not None and getattr(c, "dtype", dx) != dx and dx.kind in "fc":
         c = c.astype(dx)  # float32 parameters get float32 cotangents
     return c
+
+
+def operand(x):
+    """A Python list or tuple given as an array operand, made an array (traced if it holds
+    traced values)."""
+    if type(x) is list or type(x) is tuple:
+        return _trace.coerce_hook(x)
+    return x
 
 
 def unwrap_all(x):
@@ -223,13 +238,14 @@ def _fitter(k):
     """``fit`` for argument ``k`` of a binary op, with its fast path inlined: a cotangent of
     the argument's own type, shape and dtype (nearly always) needs nothing."""
 
-    def fit_k(c, x, y):
+    def fit_k(c, x, y, ans):
         a = y if k else x
         tc = type(c)
-        if tc is type(a) and (tc in _SCALARS or (tc is ndarray and c.shape == a.shape
-                                                 and c.dtype is a.dtype)):  # fmt: skip
+        if tc is type(a) and tc is type(ans) and (
+            tc in _SCALARS or (tc is ndarray and c.shape == a.shape == ans.shape
+                               and c.dtype is a.dtype)):  # fmt: skip
             return c
-        return fit(c, a)
+        return fit(c, a, ans)
 
     return fit_k
 
@@ -245,19 +261,19 @@ def _partial_rules(d, k):
             return t * d(x, y, ans)
 
         def vjp(g, x, y, ans):
-            return fit_k(g * d(x, y, ans), x, y)
+            return fit_k(g * d(x, y, ans), x, y, ans)
 
     else:
         # A constant partial keeps the tangent's shape, which may be smaller than the
         # output's (x + y with y broadcast): broadcast it. A callable partial involves the
-        # other argument or the output, so its product already has the output's shape.
+        # other argument or the output, so its product broadcasts to the output's shape.
         def jvp_term(t, x, y, ans):
             t = t if d == 1 else (-t if d == -1 else t * d)
             s = shape_of(t)
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
         def vjp(g, x, y, ans):
-            return fit_k(g if d == 1 else (-g if d == -1 else g * d), x, y)
+            return fit_k(g if d == 1 else (-g if d == -1 else g * d), x, y, ans)
 
     return jvp_term, vjp
 
@@ -328,10 +344,3 @@ def defun(np_func, handler):
     return handler
 
 
-PY_OPS = {
-    np.add: operator.add,
-    np.subtract: operator.sub,
-    np.multiply: operator.mul,
-    np.true_divide: operator.truediv,
-    np.power: operator.pow,
-}

@@ -26,12 +26,22 @@ def from_objects(a):
 
 
 def coerce(x):
+    """An operand made an array: object arrays and Python sequences holding tracers become
+    one traced array, plain sequences an ndarray."""
+    if type(x) is list or type(x) is tuple:
+        x = np.array(x, dtype=object) if _holds_tracers(x) else np.asarray(x)
     if type(x) is ndarray and x.dtype.hasobject:
         return from_objects(x)
     return x
 
 
+def _holds_tracers(seq) -> bool:
+    return any(isinstance(e, Tracer) or (type(e) in (list, tuple) and _holds_tracers(e))
+               for e in seq)  # fmt: skip
+
+
 _NO_PARAMS: dict = {}
+_COERCE = (list, tuple)
 
 
 def _binop(ufunc, swap=False):
@@ -46,8 +56,8 @@ def _binop(ufunc, swap=False):
                 if other._trace is self._trace:
                     return self._trace.process(prim, (other, self), _NO_PARAMS)
                 return bind(other, self)
-            if type(other) is ndarray and other.dtype.hasobject:
-                return bind(from_objects(other), self)
+            if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
+                return bind(coerce(other), self)
             return self._trace.process(prim, (other, self), _NO_PARAMS)
     else:
 
@@ -56,8 +66,8 @@ def _binop(ufunc, swap=False):
                 if other._trace is self._trace:
                     return self._trace.process(prim, (self, other), _NO_PARAMS)
                 return bind(self, other)
-            if type(other) is ndarray and other.dtype.hasobject:
-                return bind(self, from_objects(other))
+            if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
+                return bind(self, coerce(other))
             return self._trace.process(prim, (self, other), _NO_PARAMS)
 
     return method

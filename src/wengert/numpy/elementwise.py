@@ -12,6 +12,7 @@ Conventions at points where a derivative is undefined (each tested in tests/):
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
@@ -30,8 +31,10 @@ from wengert.numpy._family import (
     unit_open,
 )
 
-LN2 = np.log(2.0)
-LN10 = np.log(10.0)
+# Python floats, not np.float64: NumPy promotes float32 values with a weak Python float to
+# float32, but with a strong np.float64 to float64.
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
 
 # -- unary: unary(f, df) with df(x, ans) = f'(x) --------------------------------------------
 unary(np.negative, lambda x, ans: -1.0, impl=operator.neg)
@@ -102,7 +105,7 @@ def _pow_dy(x, y, ans):
 
 def _tie_split(x, y, ans, win):
     # 1 where this argument wins, 1/2 at ties (the derivative is split), 0 where it loses.
-    return np.where(x == y, 0.5, win(x, y)).astype(np.result_type(x, y, 1.0))
+    return np.where(x == y, 0.5, win(x, y))
 
 
 binary(np.add, 1, 1, impl=operator.add)

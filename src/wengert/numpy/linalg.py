@@ -8,7 +8,7 @@ import string
 
 import numpy as np
 
-from wengert.numpy._family import declare, defun, ndim_of, shape_of, sum_to, unwrap_all
+from wengert.numpy._family import declare, defun, ndim_of, operand, shape_of, sum_to, unwrap_all
 
 
 # -- matmul --------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def _einsum_vjp(g, ans, which, *ops, spec):
         c = einsum_p.bind(g, *[ops[j] for j in range(len(ops)) if j != k],
                           spec=",".join([out] + others) + "->" + uniq)  # fmt: skip
         c = _embed(c, uniq, target, shape_of(ops[k]), ops[k])
-        res.append(c)
+        res.append(sum_to(c, shape_of(ops[k])))  # size-one axes that broadcast
     return res
 
 
@@ -195,9 +195,9 @@ def _embed(c, have, target, shape, like):
             continue
         n = sizes[ch]
         if count == 1:
-            mats.append(np.ones_like(raw, shape=(n,), dtype=float))
+            mats.append(np.ones_like(raw, shape=(n,)))
         else:
-            eye = np.zeros_like(raw, shape=(n,) * count, dtype=float)
+            eye = np.zeros_like(raw, shape=(n,) * count)
             eye[(np.arange(n),) * count] = 1
             mats.append(eye)
         spec_in.append(ch * count)
@@ -261,6 +261,7 @@ einsum_p = declare(
 def einsum(subscripts, *operands, out=None, optimize=None, **kw):
     if not isinstance(subscripts, str):
         raise NotImplementedError("np.einsum in sublist form has no rule in wengert; use a string.")
+    operands = [operand(o) for o in operands]
     ins, outs = _parse(subscripts, [shape_of(o) for o in operands])
     return einsum_p.bind(*operands, spec=",".join(ins) + "->" + outs)
 
@@ -270,6 +271,7 @@ def _letters(n, start=0):
 
 
 def _tensordot(a, b, axes=2):
+    a, b = operand(a), operand(b)
     na, nb = ndim_of(a), ndim_of(b)
     if isinstance(axes, (int, np.integer)):
         ax_a = list(range(na - axes, na))
@@ -289,6 +291,7 @@ def _tensordot(a, b, axes=2):
 
 
 def _dot(a, b, out=None):
+    a, b = operand(a), operand(b)
     na, nb = ndim_of(a), ndim_of(b)
     if na == 0 or nb == 0:
         return a * b
@@ -298,6 +301,7 @@ def _dot(a, b, out=None):
 
 
 def _inner(a, b):
+    a, b = operand(a), operand(b)
     na, nb = ndim_of(a), ndim_of(b)
     if na == 0 or nb == 0:
         return a * b
@@ -305,10 +309,12 @@ def _inner(a, b):
 
 
 def _outer(a, b, out=None):
+    a, b = operand(a), operand(b)
     return einsum_p.bind(np.ravel(a), np.ravel(b), spec="i,j->ij")
 
 
 def _vdot(a, b):
+    a, b = operand(a), operand(b)
     return einsum_p.bind(np.conj(np.ravel(a)), np.ravel(b), spec="i,i->")
 
 

@@ -4,9 +4,10 @@ from them (mean, var, std).
 Conventions:
 - ``max``/``min`` at ties: the cotangent is shared equally among the tied maxima (JAX's
   choice; PyTorch's ``amax`` agrees), so the gradient of ``max`` sums to one.
-- ``prod`` uses the product of the *other* entries (exclusive cumulative products), so it is
-  exact where some entries are zero; ``cumprod``'s reverse rule divides by ``x`` and is
-  ``nan`` where an entry is exactly zero.
+- ``prod`` uses the product of the *other* entries (exclusive cumulative products), so its
+  first derivatives are exact where some entries are zero. ``cumprod``'s rules divide by
+  ``x`` and give ``nan`` (never a wrong number) where an entry is exactly zero, and so does
+  the second derivative of ``prod``, which goes through ``cumprod``.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _extremum(np_fn, name):
 
     def mask(x, ans, axis, keepdims):
         m = x == restore_dims(ans, x, axis, keepdims)
-        return m / np.sum(m, axis=axis, keepdims=True)
+        return (m / np.sum(m, axis=axis, keepdims=True)).astype(ans.dtype)
 
     def jvp(ts, ans, x, *, axis, keepdims):
         return np.sum(ts[0] * mask(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)

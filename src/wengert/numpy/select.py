@@ -19,6 +19,7 @@ from wengert.numpy._family import (
     defun,
     fit,
     linear,
+    operand,
     real,
     shape_of,
     unwrap_all,
@@ -37,9 +38,9 @@ def _where_vjp(g, ans, which, c, x, y):
     out = []
     for k in which:
         if k == 1:
-            out.append(fit(np.where(c, g, zero), x))
+            out.append(fit(np.where(c, g, zero), x, ans))
         elif k == 2:
-            out.append(fit(np.where(c, zero, g), y))
+            out.append(fit(np.where(c, zero, g), y, ans))
         else:
             out.append(None)
     return out
@@ -63,14 +64,15 @@ where_p = declare(
 
 def _where(condition, x=None, y=None):
     if x is None and y is None:
-        return np.nonzero(unwrap_all(condition))
-    return where_p.bind(condition, x, y)
+        return np.nonzero(condition)
+    return where_p.bind(operand(condition), operand(x), operand(y))
 
 
 # -- clip ----------------------------------------------------------------------------------
 def _clip_partials(x, lo, hi):
+    # NumPy computes minimum(maximum(x, lo), hi): with lo > hi the result is hi.
     inside = (x >= lo) & (x <= hi)
-    return inside, x < lo, x > hi
+    return inside, (x < lo) & (lo <= hi), (x > hi) | (lo > hi)
 
 
 def _clip_jvp(ts, ans, x, lo, hi):
@@ -86,7 +88,7 @@ def _clip_jvp(ts, ans, x, lo, hi):
 def _clip_vjp(g, ans, which, x, lo, hi):
     parts = _clip_partials(x, lo, hi)
     zero = np.zeros_like(g)
-    return [fit(np.where(parts[k], g, zero), (x, lo, hi)[k]) for k in which]
+    return [fit(np.where(parts[k], g, zero), (x, lo, hi)[k], ans) for k in which]
 
 
 clip_p = declare(
@@ -106,7 +108,7 @@ def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kw):
     hi = a_max if a_max is not None else max
     lo = -np.inf if lo is None else lo
     hi = np.inf if hi is None else hi
-    return clip_p.bind(a, lo, hi)
+    return clip_p.bind(a, operand(lo), operand(hi))
 
 
 # -- real, imag, astype --------------------------------------------------------------------

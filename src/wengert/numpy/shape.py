@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from wengert.core.batching import BatchTracer
 from wengert.core.reverse import SparseCotangent
 from wengert.core.trace import Tracer
-from wengert.numpy._family import declare, defun, linear, ndim_of, shape_of, sum_to, unwrap_all
+from wengert.numpy._family import (
+    declare,
+    defun,
+    linear,
+    ndim_of,
+    operand,
+    shape_of,
+    sum_to,
+    unwrap_all,
+)
 from wengert.numpy.reductions import norm_axis
 
 
@@ -212,7 +222,7 @@ concatenate_p = linear(
 
 
 def _concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
-    arrays = list(arrays)
+    arrays = [operand(a) for a in arrays]
     if axis is None:
         arrays = [_ravel(a) for a in arrays]
         axis = 0
@@ -223,7 +233,7 @@ def _concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
 
 
 def _stack(arrays, axis=0, out=None, dtype=None, casting=None):
-    arrays = list(arrays)
+    arrays = [operand(a) for a in arrays]
     nd = ndim_of(arrays[0]) + 1
     axis = int(axis) % nd
     return _concatenate([_expand_dims(a, axis) for a in arrays], axis=axis)
@@ -396,7 +406,63 @@ untake_p = linear(
 )
 
 
+def _index_dyn_impl(x, *arrays, template):
+    return x[_fill(template, arrays)]
+
+
+def _fill(template, arrays):
+    it = iter(arrays)
+    return tuple(next(it) if i is _SLOT else i for i in template)
+
+
+_SLOT = object()
+
+
+# Indexing with index arrays that vmap batches (each batch member picks its own entries):
+# the index arrays are arguments here, so the batching trace sees them; they are never
+# differentiated.
+index_dyn_p = declare(
+    "index_dyn",
+    _index_dyn_impl,
+    jvp=lambda ts, ans, x, *arrays, template: (
+        None if ts[0] is None else _index_dyn_impl(ts[0], *arrays, template=template)
+    ),
+    vjp=lambda g, ans, which, x, *arrays, template: [
+        untake_dyn_p.bind(g, *arrays, template=template, like=_like(x)) if k == 0 else None
+        for k in which
+    ],
+    spec={"cases": lambda rng: [((rng.standard_normal((4, 3)), np.array([2, 0, 2])),
+                                 dict(template=(_SLOT,)))]},  # fmt: skip
+)
+untake_dyn_p = declare(
+    "untake_dyn",
+    lambda g, *arrays, template, like: _untake_impl(g, idx=_fill(template, arrays), like=like),
+    jvp=lambda ts, ans, g, *arrays, template, like: (
+        None if ts[0] is None else untake_dyn_p.bind(ts[0], *arrays, template=template, like=like)
+    ),
+    vjp=lambda g, ans, which, x, *arrays, template, like: [
+        index_dyn_p.bind(g, *arrays, template=template) if k == 0 else None for k in which
+    ],
+    spec={"cases": lambda rng: [((rng.standard_normal((3, 3)), np.array([2, 0, 2])),
+                                 dict(template=(_SLOT,), like=(np.zeros((4, 3)), (4, 3),
+                                                               np.float64)))]},  # fmt: skip
+)
+
+
+def _batched(i) -> bool:
+    while isinstance(i, Tracer):
+        if isinstance(i, BatchTracer):
+            return True
+        i = i.primal
+    return False
+
+
 def getitem(x, idx):
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    if any(_batched(i) for i in parts):
+        arrays = [i for i in parts if isinstance(i, Tracer)]
+        template = tuple(_SLOT if isinstance(i, Tracer) else _raw_index(i) for i in parts)
+        return index_dyn_p.bind(x, *arrays, template=template)
     return getitem_p.bind(x, idx=norm_index(idx))
 
 
