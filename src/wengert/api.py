@@ -11,9 +11,10 @@ from wengert import tree
 from wengert.core import trace as _trace
 from wengert.core.batching import BatchTrace, BatchTracer
 from wengert.core.forward import JVPTrace, JVPTracer
-from wengert.core.primitive import Primitive
 from wengert.core.reverse import VJPTrace, VJPTracer, backward
 from wengert.core.trace import Tracer
+from wengert.numpy._family import unwrap_all
+from wengert.numpy.select import stop_gradient_p
 from wengert.errors import (
     ArgumentError,
     InputTypeError,
@@ -102,6 +103,24 @@ def _argnums_split(args, argnums, fname):
     return dyn, rebuild, multi
 
 
+def _trace_call(trace, make_inputs, treedef, fun, has_aux, fname):
+    """``fun`` called on the tracers ``make_inputs()`` makes, with the trace closed after
+    whatever happens. Returns (output, aux); aux values are unwrapped from ``trace``."""
+    try:
+        out = _call(fun, tree.unflatten(treedef, make_inputs()))
+    finally:
+        trace.close()
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise OutputShapeError(
+            f"{fname}(has_aux=True) needs the function to return a pair (output, aux), but it "
+            f"returned a {type(out).__name__}. {_DOC}"
+        )
+    out, aux = out
+    return out, tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
+
+
 def _unwrap_for(x, trace):
     """The value of a leaf one level below ``trace`` (itself if it is not of ``trace``)."""
     if isinstance(x, Tracer) and x._trace is trace:
@@ -116,20 +135,8 @@ def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
     leaves, treedef = tree.flatten(primals)
     leaves = [_as_input(x, fname, k) for k, x in enumerate(leaves)]
     trace = VJPTrace()
-    try:
-        tracers = [trace.new_input(x) for x in leaves]
-        out = _call(fun, tree.unflatten(treedef, tracers))
-    finally:
-        trace.close()
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise OutputShapeError(
-                f"{fname}(has_aux=True) needs the function to return a pair (output, aux), but "
-                f"it returned a {type(out).__name__}. {_DOC}"
-            )
-        out, aux = out
-        aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
+    out, aux = _trace_call(trace, lambda: [trace.new_input(x) for x in leaves], treedef, fun,
+                           has_aux, fname)  # fmt: skip
     out_leaves, out_tree = tree.flatten(out)
     return trace, leaves, treedef, out_leaves, out_tree, aux
 
@@ -327,20 +334,8 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     p_leaves = [_as_input(p, "jvp", k) for k, p in enumerate(p_leaves)]
     t_leaves = [_check_tangent(p, t, k, "jvp") for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
     trace = JVPTrace()
-    try:
-        ins = [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)]
-        out = _call(fun, tree.unflatten(p_tree, ins))
-    finally:
-        trace.close()
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise OutputShapeError(
-                "jvp(has_aux=True) needs the function to return a pair (output, aux), but it "
-                f"returned a {type(out).__name__}. {_DOC}"
-            )
-        out, aux = out
-        aux = tree.tree_map(lambda a: _unwrap_for(a, trace), aux)
+    out, aux = _trace_call(trace, lambda: [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)],
+                           p_tree, fun, has_aux, "jvp")  # fmt: skip
     out_leaves, out_tree = tree.flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
@@ -451,9 +446,7 @@ def _basis(leaves):
     identity, shaped (N, *leaf.shape)."""
     sizes = [int(np.prod(_shape(x), dtype=int)) for x in leaves]
     n = sum(sizes)
-    raw = leaves[0]
-    while isinstance(raw, Tracer):
-        raw = raw.primal
+    raw = unwrap_all(leaves[0])
     dtype = np.result_type(*[_dtype(x) for x in leaves])
     eye = np.eye(n, dtype=dtype, like=raw) if isinstance(raw, np.ndarray) else np.eye(n, dtype=dtype)
     blocks, off = [], 0
@@ -597,15 +590,6 @@ def hessian(fun: Callable, argnums=0) -> Callable:
 
 
 # -- stop_gradient -------------------------------------------------------------------------
-_stop_gradient_p = Primitive(
-    "stop_gradient",
-    lambda x: x,
-    nondiff=True,
-    batch=lambda args, batched, size: args[0],
-    spec={"kind": "nondiff", "domain": (lambda rng, shape: rng.standard_normal(shape),)},
-).register()
-
-
 def stop_gradient(x):
     """``x`` as a constant: its value passes, no derivative flows through it (in every
     mode, at every order). Works on pytrees.
@@ -616,4 +600,4 @@ def stop_gradient(x):
     >>> wg.grad(lambda x: x * wg.stop_gradient(x))(3.0)
     np.float64(3.0)
     """
-    return tree.tree_map(_stop_gradient_p.bind, x)
+    return tree.tree_map(stop_gradient_p.bind, x)

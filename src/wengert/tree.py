@@ -21,12 +21,6 @@ class TreeDef(NamedTuple):
     aux: Any
     children: tuple
 
-    @property
-    def num_leaves(self) -> int:
-        if self.kind is None:
-            return 1
-        return sum(c.num_leaves for c in self.children)
-
 
 _LEAF = TreeDef(None, None, ())
 

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 from numpy import ndarray as _ndarray
 
-from wengert.core.trace import Trace, Tracer
+from wengert.core.trace import _NO_PARAMS, Trace, Tracer
 
 __all__ = ["VJPTrace", "VJPTracer", "SparseCotangent", "backward"]
-
-_NO_PARAMS: dict = {}
-
 
 class VJPTrace(Trace):
     __slots__ = ()

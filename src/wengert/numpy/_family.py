@@ -214,20 +214,20 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None):
         def vjp(g, ans, which, x):
             return (g * df(x, ans),)
 
-    prim = declare(
-        name or ufunc.__name__,
-        impl or ufunc,
-        jvp=jvp,
-        vjp=vjp,
-        batch=_batch_unary,
-        spec={"kind": "elementwise", "domain": (domain,)},
-        elementwise=True,
-    )
+    return _elementwise(ufunc, name, impl, jvp, vjp, batch_unary, (domain,))
+
+
+def _elementwise(ufunc, name, impl, jvp, vjp, batch, domain):
+    prim = declare(name or ufunc.__name__, impl or ufunc, jvp=jvp, vjp=vjp, batch=batch,
+                   spec={"kind": "elementwise", "domain": domain}, elementwise=True)  # fmt: skip
     ufunc_rules[ufunc] = prim
     return prim
 
 
-def _batch_unary(prim):
+def batch_unary(prim):
+    """Ops of one argument that act on each element (or each batch member) alike batch by
+    applying themselves to the batched value."""
+
     def batch(args, batched, size, **params):
         return prim.bind(args[0], **params)
 
@@ -299,17 +299,7 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
-    prim = declare(
-        name or ufunc.__name__,
-        impl or ufunc,
-        jvp=jvp,
-        vjp=vjp,
-        batch=batch_elementwise,
-        spec={"kind": "elementwise", "domain": domain},
-        elementwise=True,
-    )
-    ufunc_rules[ufunc] = prim
-    return prim
+    return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain)
 
 
 def nondiff(*ufuncs, batch=batch_elementwise, domain=real):

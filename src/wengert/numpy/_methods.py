@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from wengert.core import trace as _trace
-from wengert.core.trace import Tracer, function_rules, ufunc_rules
+from wengert.core.trace import _NO_PARAMS, Tracer, function_rules, ufunc_rules
 from wengert.numpy.select import astype
 from wengert.numpy.shape import getitem
 
@@ -40,7 +40,6 @@ def _holds_tracers(seq) -> bool:
                for e in seq)  # fmt: skip
 
 
-_NO_PARAMS: dict = {}
 _COERCE = (list, tuple)
 
 
@@ -48,27 +47,17 @@ def _binop(ufunc, swap=False):
     # With a constant on the other side (the common case) the tracer's own trace is the
     # top one: go straight to it instead of searching the arguments in bind.
     prim = ufunc_rules[ufunc]
-    bind = prim.bind
-    if swap:
 
-        def method(self, other):
-            if isinstance(other, Tracer):
-                if other._trace is self._trace:
-                    return self._trace.process(prim, (other, self), _NO_PARAMS)
-                return bind(other, self)
-            if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
-                return bind(coerce(other), self)
-            return self._trace.process(prim, (other, self), _NO_PARAMS)
-    else:
-
-        def method(self, other):
-            if isinstance(other, Tracer):
-                if other._trace is self._trace:
-                    return self._trace.process(prim, (self, other), _NO_PARAMS)
-                return bind(self, other)
-            if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
-                return bind(self, coerce(other))
-            return self._trace.process(prim, (self, other), _NO_PARAMS)
+    def method(self, other):
+        if isinstance(other, Tracer):
+            args = (other, self) if swap else (self, other)
+            if other._trace is self._trace:
+                return self._trace.process(prim, args, _NO_PARAMS)
+            return prim.bind(*args)
+        if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
+            other = coerce(other)
+            return prim.bind(other, self) if swap else prim.bind(self, other)
+        return self._trace.process(prim, (other, self) if swap else (self, other), _NO_PARAMS)
 
     return method
 

@@ -20,6 +20,7 @@ import numpy as np
 from wengert.numpy._family import (
     above_one,
     away_from_int,
+    batch_unary,
     binary,
     boolean,
     linear,
@@ -84,7 +85,7 @@ linear(
     "conjugate",
     np.conjugate,
     lambda g, ans, which, x: (np.conj(g) if np.iscomplexobj(x) else np.real(g),),
-    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    batch=batch_unary,
     spec={"kind": "elementwise", "domain": (real,)},
     ufunc=np.conjugate,
     elementwise=True,

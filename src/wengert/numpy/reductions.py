@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wengert.core.trace import ufunc_method_rules
 from wengert.numpy._family import (
     declare,
     defun,
@@ -93,12 +94,20 @@ sum_p = linear(
 )
 
 
-def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    _no_out("sum", out, where)
-    r = sum_p.bind(a, axis=norm_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
-    if initial is not None:
-        r = r + initial
-    return r if dtype is None else r.astype(dtype)
+def _reducer(prim, name, with_initial):
+    """The NumPy-signature handler of a reduction primitive."""
+
+    def handler(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+        _no_out(name, out, where)
+        r = prim.bind(a, axis=norm_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
+        if initial is not None:
+            r = with_initial(r, initial)
+        return r if dtype is None else r.astype(dtype)
+
+    return handler
+
+
+_sum = _reducer(sum_p, "sum", lambda r, initial: r + initial)
 
 
 def _count(x, axis):
@@ -155,15 +164,12 @@ def _extremum(np_fn, name):
         return (restore_dims(g, x, axis, keepdims) * mask(x, ans, axis, keepdims),)
 
     prim = declare(name, impl, jvp=jvp, vjp=vjp, batch=_sum_batch, spec={"cases": _sum_cases})
+    handler = _reducer(prim, name, np.maximum if name == "max" else np.minimum)
 
-    def handler(a, axis=None, out=None, keepdims=False, initial=None, where=None):
-        _no_out(name, out, where)
-        r = prim.bind(a, axis=norm_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
-        if initial is not None:
-            r = (np.maximum if name == "max" else np.minimum)(r, initial)
-        return r
+    def extremum(a, axis=None, out=None, keepdims=False, initial=None, where=None, dtype=None):
+        return handler(a, axis, dtype, out, keepdims, initial, where)
 
-    return handler
+    return extremum
 
 
 _max = _extremum(np.max, "max")
@@ -263,12 +269,7 @@ prod_p = declare(
 )
 
 
-def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
-    _no_out("prod", out, where)
-    r = prod_p.bind(a, axis=norm_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
-    if initial is not None:
-        r = r * initial
-    return r if dtype is None else r.astype(dtype)
+_prod = _reducer(prod_p, "prod", lambda r, initial: r * initial)
 
 
 for _fn, _h in [
@@ -279,3 +280,19 @@ for _fn, _h in [
     defun(_fn, _h)
 
 __all__ = ["norm_axis", "restore_dims", "sum_p", "positive", "real"]
+
+
+# -- ufunc methods: np.add.reduce(x, axis) and friends are the reductions above ------------
+def _ufunc_reduce(handler):
+    def reduce(a, axis=0, dtype=None, out=None, keepdims=False, **kw):
+        return handler(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **kw)
+
+    return reduce
+
+
+for _uf, _h in [(np.add, _sum), (np.multiply, _prod), (np.maximum, _max), (np.minimum, _min)]:
+    ufunc_method_rules[(_uf, "reduce")] = _ufunc_reduce(_h)
+for _uf, _h in [(np.add, _cumsum), (np.multiply, _cumprod)]:
+    ufunc_method_rules[(_uf, "accumulate")] = (
+        lambda h: lambda a, axis=0, dtype=None, out=None: h(a, axis=axis, dtype=dtype, out=out)
+    )(_h)

@@ -15,6 +15,7 @@ import numpy as np
 from wengert.core.trace import function_rules
 from wengert.numpy._family import (
     batch_elementwise,
+    batch_unary,
     declare,
     defun,
     fit,
@@ -33,17 +34,16 @@ def _where_jvp(ts, ans, c, x, y):
     return np.where(c, tx, ty)
 
 
-def _where_vjp(g, ans, which, c, x, y):
+def _masked_vjp(g, ans, which, args, masks):
+    """Cotangents of ops that route each output entry to one argument: ``masks[k]`` says
+    where argument ``k`` was chosen (None: never differentiated)."""
     zero = np.zeros_like(g)
-    out = []
-    for k in which:
-        if k == 1:
-            out.append(fit(np.where(c, g, zero), x, ans))
-        elif k == 2:
-            out.append(fit(np.where(c, zero, g), y, ans))
-        else:
-            out.append(None)
-    return out
+    return [None if masks[k] is None else fit(np.where(masks[k], g, zero), args[k], ans)
+            for k in which]  # fmt: skip
+
+
+def _where_vjp(g, ans, which, c, x, y):
+    return _masked_vjp(g, ans, which, (c, x, y), (None, c, np.logical_not(c)))
 
 
 def _where_cases(rng):
@@ -86,9 +86,7 @@ def _clip_jvp(ts, ans, x, lo, hi):
 
 
 def _clip_vjp(g, ans, which, x, lo, hi):
-    parts = _clip_partials(x, lo, hi)
-    zero = np.zeros_like(g)
-    return [fit(np.where(parts[k], g, zero), (x, lo, hi)[k], ans) for k in which]
+    return _masked_vjp(g, ans, which, (x, lo, hi), _clip_partials(x, lo, hi))
 
 
 clip_p = declare(
@@ -121,7 +119,7 @@ real_p = linear(
     "real",
     lambda x: np.real(x),
     lambda g, ans, which, x: (_complex_of(g, x),),
-    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    batch=batch_unary,
     spec={"kind": "elementwise", "domain": (real,)},
     elementwise=True,
 )
@@ -129,7 +127,7 @@ imag_p = linear(
     "imag",
     lambda x: np.imag(x),
     lambda g, ans, which, x: (-1j * g if np.iscomplexobj(unwrap_all(x)) else 0 * g,),
-    batch=lambda prim: lambda args, batched, size: prim.bind(args[0]),
+    batch=batch_unary,
     spec={"kind": "elementwise", "domain": (real,), "complex_only": True},
     elementwise=True,
 )
@@ -144,7 +142,7 @@ astype_p = linear(
     "astype",
     lambda x, *, dtype: x.astype(dtype),
     _astype_vjp,
-    batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
+    batch=batch_unary,
     spec={"cases": lambda rng: [((rng.standard_normal(3),), dict(dtype=np.float32))]},
     elementwise=True,
 )
@@ -164,25 +162,18 @@ _cast_p = declare(
     "cast",
     lambda x, *, dtype: x.astype(dtype),
     nondiff=True,
-    batch=lambda prim: lambda args, batched, size, *, dtype: prim.bind(args[0], dtype=dtype),
+    batch=batch_unary,
     spec={"kind": "nondiff", "cases": lambda rng: [((rng.normal(0, 3, 4),), dict(dtype=np.int64))]},
 )
 
 
 # -- creation ------------------------------------------------------------------------------
-def _like_batch(prim):
-    def batch(args, batched, size, **params):
-        return prim.bind(*args, **params)
-
-    return batch
-
-
 def _like(np_fn, name):
     prim = declare(
         name,
         lambda x, **params: np_fn(x, **params),
         nondiff=True,
-        batch=_like_batch,
+        batch=batch_unary,
         spec={"kind": "nondiff", "domain": (real,)},
     )
 
@@ -275,3 +266,13 @@ for _fn, _spec in [
     (np.digitize, {"cases": lambda rng: [(a[::-1], p) for a, p in _sorted_and_values(rng)]}),
 ]:  # fmt: skip
     defun(_fn, _nondiff_function(_fn, _spec))
+
+
+# -- stop_gradient: the value passes, no derivative does ----------------------------------
+stop_gradient_p = declare(
+    "stop_gradient",
+    lambda x: x,
+    nondiff=True,
+    batch=batch_unary,
+    spec={"kind": "nondiff", "domain": (real,)},
+)

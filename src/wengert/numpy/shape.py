@@ -319,7 +319,7 @@ def _getitem_batch(prim):
     return batch
 
 
-def _like(x):
+def _zeros_spec(x):
     return (unwrap_all(x), shape_of(x), x.dtype if hasattr(x, "dtype") else np.result_type(x))
 
 
@@ -349,8 +349,8 @@ def _getitem_vjp(g, ans, which, x, *, idx):
     if type(g) is np.ndarray or isinstance(g, np.generic):
         # A plain cotangent (first order) stays sparse until the backward pass adds it into
         # its accumulator; a traced one (higher order) goes through untake to be recorded.
-        return (IndexedCotangent(g, idx, _like(x)),)
-    return (untake_p.bind(g, idx=idx, like=_like(x)),)
+        return (IndexedCotangent(g, idx, _zeros_spec(x)),)
+    return (untake_p.bind(g, idx=idx, like=_zeros_spec(x)),)
 
 
 getitem_p = linear(
@@ -428,7 +428,7 @@ index_dyn_p = declare(
         None if ts[0] is None else _index_dyn_impl(ts[0], *arrays, template=template)
     ),
     vjp=lambda g, ans, which, x, *arrays, template: [
-        untake_dyn_p.bind(g, *arrays, template=template, like=_like(x)) if k == 0 else None
+        untake_dyn_p.bind(g, *arrays, template=template, like=_zeros_spec(x)) if k == 0 else None
         for k in which
     ],
     spec={"cases": lambda rng: [((rng.standard_normal((4, 3)), np.array([2, 0, 2])),
