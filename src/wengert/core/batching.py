@@ -12,6 +12,8 @@ from wengert.core.trace import BatchedBoolMixin, Trace, Tracer, _dtype, _shape
 
 __all__ = ["BatchTrace", "BatchTracer"]
 
+_ONE = (True,)
+
 
 class BatchTrace(Trace):
     __slots__ = ()
@@ -21,6 +23,8 @@ class BatchTrace(Trace):
         self.size = size
 
     def process(self, prim, args, params):
+        if len(args) == 1:  # then it is a tracer of this trace
+            return BatchTracer(self, prim.batch((args[0].value,), _ONE, self.size, **params))
         vals = []
         batched = []
         for a in args:

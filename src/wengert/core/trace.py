@@ -237,7 +237,7 @@ class Tracer:
     def __len__(self):
         shape = self.shape
         if not shape:
-            raise TypeError("len() of a 0-d traced value")
+            raise TypeError("len() of a 0-d traced value (like len() of a 0-d array)")
         return shape[0]
 
     def __iter__(self):

@@ -154,14 +154,15 @@ def expand_batched(args, batched):
     """Align ranks for a broadcasting op: give every batched value (batch axis first) the
     same number of non-batch axes, so NumPy's right-aligned broadcasting never pairs the
     batch axis with a data axis of an unbatched argument."""
-    nd = max(ndim_of(a) - b for a, b in zip(args, batched))
+    ranks = [len(shape_of(a)) - b for a, b in zip(args, batched)]
+    nd = max(ranks)
+    if all(r == nd for r, b in zip(ranks, batched) if b):
+        return args  # the common case: batched values already have the highest rank
     out = []
-    for a, b in zip(args, batched):
-        if b:
+    for a, b, r in zip(args, batched, ranks):
+        if b and r < nd:
             s = shape_of(a)
-            k = nd - (len(s) - 1)
-            if k:
-                a = np.reshape(a, s[:1] + (1,) * k + s[1:])
+            a = np.reshape(a, s[:1] + (1,) * (nd - r) + s[1:])
         out.append(a)
     return out
 

@@ -8,6 +8,8 @@ import string
 
 import numpy as np
 
+from wengert.core.trace import ERRORS_DOC
+from wengert.errors import NoRuleError
 from wengert.numpy._family import declare, defun, ndim_of, operand, shape_of, sum_to, unwrap_all
 
 
@@ -260,7 +262,10 @@ einsum_p = declare(
 
 def einsum(subscripts, *operands, out=None, optimize=None, **kw):
     if not isinstance(subscripts, str):
-        raise NotImplementedError("np.einsum in sublist form has no rule in wengert; use a string.")
+        raise NoRuleError(
+            "np.einsum in sublist form has no rule in wengert; write the subscripts as a "
+            f"string, e.g. np.einsum('ij,jk->ik', a, b). {ERRORS_DOC}"
+        )
     operands = [operand(o) for o in operands]
     ins, outs = _parse(subscripts, [shape_of(o) for o in operands])
     return einsum_p.bind(*operands, spec=",".join(ins) + "->" + outs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wengert.core.trace import ufunc_method_rules
+from wengert.core.trace import ERRORS_DOC, ufunc_method_rules
+from wengert.errors import NoRuleError, TracerConversionError
 from wengert.numpy._family import (
     declare,
     defun,
@@ -140,12 +141,15 @@ def _std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None,
 
 def _no_out(name, out, where=None):
     if out is not None:
-        raise TypeError(
-            f"np.{name}(..., out=...) cannot write a traced result into an array; assign the "
-            "returned value instead."
+        raise TracerConversionError(
+            f"np.{name}(..., out=...) would write a traced result into an array and drop its "
+            f"derivative. Use the returned value instead: y = np.{name}(...). {ERRORS_DOC}"
         )
     if where is not None and where is not True:
-        raise NotImplementedError(f"np.{name}(..., where=...) has no rule in wengert yet.")
+        raise NoRuleError(
+            f"np.{name}(..., where=...) has no rule in wengert. Mask the input instead: "
+            f"np.{name}(np.where(mask, x, neutral)). {ERRORS_DOC}"
+        )
 
 
 # -- max / min -----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import numpy as np
 
 from wengert.core.batching import BatchTracer
 from wengert.core.reverse import SparseCotangent
-from wengert.core.trace import Tracer
+from wengert.core.trace import ERRORS_DOC, Tracer
+from wengert.errors import NoRuleError
 from wengert.numpy._family import (
     declare,
     defun,
@@ -65,7 +66,10 @@ reshape_p = linear(
 
 def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
     if order not in ("C", None):
-        raise NotImplementedError("np.reshape with order other than 'C' has no rule in wengert.")
+        raise NoRuleError(
+            f"np.reshape(..., order={order!r}) has no rule in wengert; reshape in C order, "
+            f"transposing first if needed. {ERRORS_DOC}"
+        )
     shape = _resolve_shape(newshape if shape is None else shape, _size(a))
     if shape == shape_of(a):
         return a
