@@ -523,30 +523,35 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     def jac(*args, **kwargs):
         dyn, rebuild, multi = _argnums_split(args, argnums, "jacrev")
         res = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn, has_aux=has_aux)
-        out, pullback = res[0], res[1]
-        in_leaves, in_tree = tree.flatten(dyn if multi else dyn[0])
-        o_leaves, o_tree = tree.flatten(out)
-        basis, sizes = _basis(o_leaves)
-
-        def pull(*ct_leaves):
-            g = pullback(tree.unflatten(o_tree, list(ct_leaves)))
-            return g if multi else g[0]
-
-        if sum(sizes) == 1:  # a scalar output: one plain backward pass, no batching
-            grads = tree.tree_map(lambda g: np.expand_dims(g, 0), pull(*[b[0] for b in basis]))
-        else:
-            grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
-        g_leaves = tree.flatten(grads)[0]
-        jacs, off = [], 0
-        for o, s in zip(o_leaves, sizes):
-            parts = [np.reshape(g[off : off + s], _shape(o) + _shape(x))
-                     for g, x in zip(g_leaves, in_leaves)]  # fmt: skip
-            jacs.append(tree.unflatten(in_tree, parts))
-            off += s
-        result = tree.unflatten(o_tree, jacs)
+        result = _pull_jacobian(res[0], res[1], dyn, multi)
         return (result, res[2]) if has_aux else result
 
     return jac
+
+
+def _pull_jacobian(out, pullback, dyn, multi):
+    """The Jacobian from one recorded forward pass: all output directions pulled back in
+    one batched backward pass."""
+    in_leaves, in_tree = tree.flatten(dyn if multi else dyn[0])
+    o_leaves, o_tree = tree.flatten(out)
+    basis, sizes = _basis(o_leaves)
+
+    def pull(*ct_leaves):
+        g = pullback(tree.unflatten(o_tree, list(ct_leaves)))
+        return g if multi else g[0]
+
+    if sum(sizes) == 1:  # a scalar output: one plain backward pass, no batching
+        grads = tree.tree_map(lambda g: np.expand_dims(g, 0), pull(*[b[0] for b in basis]))
+    else:
+        grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
+    g_leaves = tree.flatten(grads)[0]
+    jacs, off = [], 0
+    for o, s in zip(o_leaves, sizes):
+        parts = [np.reshape(g[off : off + s], _shape(o) + _shape(x))
+                 for g, x in zip(g_leaves, in_leaves)]  # fmt: skip
+        jacs.append(tree.unflatten(in_tree, parts))
+        off += s
+    return tree.unflatten(o_tree, jacs)
 
 
 def jacobian(fun: Callable, argnums=0, mode: str = "auto") -> Callable:
@@ -564,14 +569,19 @@ def jacobian(fun: Callable, argnums=0, mode: str = "auto") -> Callable:
         raise ArgumentError(f"jacobian: mode must be 'auto', 'fwd' or 'rev', got {mode!r}. {_DOC}")
 
     def jac(*args, **kwargs):
-        m = mode
-        if m == "auto":
-            dyn, rebuild, _ = _argnums_split(args, argnums, "jacobian")
-            n_in = sum(int(np.prod(_shape(x))) for x in tree.flatten(dyn)[0])
-            out = fun(*args, **kwargs)
-            n_out = sum(int(np.prod(_shape(o))) for o in tree.flatten(out)[0])
-            m = "fwd" if n_in <= n_out else "rev"
-        return (jacfwd if m == "fwd" else jacrev)(fun, argnums)(*args, **kwargs)
+        if mode == "fwd":
+            return jacfwd(fun, argnums)(*args, **kwargs)
+        if mode == "rev":
+            return jacrev(fun, argnums)(*args, **kwargs)
+        # Record one reverse-mode pass: it tells the output size, and if reverse mode is the
+        # cheaper one (fewer outputs than inputs) it is reused, not recomputed.
+        dyn, rebuild, multi = _argnums_split(args, argnums, "jacobian")
+        out, pullback = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn)
+        n_in = sum(int(np.prod(_shape(x))) for x in tree.flatten(dyn)[0])
+        n_out = sum(int(np.prod(_shape(o))) for o in tree.flatten(out)[0])
+        if n_in < n_out:
+            return jacfwd(fun, argnums)(*args, **kwargs)
+        return _pull_jacobian(out, pullback, dyn, multi)
 
     return jac
 
