@@ -157,10 +157,11 @@ def _add(ct, owned, p, c):
     owned[p] = True
 
 
-def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
+def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None) -> list:
     """Cotangents of the first ``n_inputs`` tape positions, given ``seeds`` {position: g}.
 
-    Entries stay ``None`` for inputs that received no cotangent.
+    Entries stay ``None`` for inputs that received no cotangent. With ``record`` (a list as
+    long as the tape), the cotangent each node received is stored there: the adjoint trace.
     """
     ct = [None] * len(tape)
     owned = [False] * len(tape)
@@ -178,6 +179,8 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
         ct[i] = None
         if type(g) in _sparse_types:
             g = g.materialize()
+        if record is not None:
+            record[i] = g
         node = tape[i]
         params = node.params
         if params:
@@ -209,4 +212,6 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool) -> list:
     for k, c in enumerate(out):
         if isinstance(c, SparseCotangent):
             out[k] = c.materialize()
+        if record is not None:
+            record[k] = out[k]
     return out
