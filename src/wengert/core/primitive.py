@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from wengert.core.trace import Tracer
 
-__all__ = ["Primitive", "registry"]
+__all__ = ["Primitive", "registry", "top_trace"]
 
 registry: dict[str, "Primitive"] = {}
 
@@ -69,3 +69,15 @@ class Primitive:
 
     def __repr__(self):
         return f"Primitive({self.name})"
+
+
+def top_trace(values):
+    """The trace of highest level among ``values`` (None if none is traced): the one that
+    processes an operation on them (what ``bind`` does inline)."""
+    top = None
+    level = 0
+    for a in values:
+        if isinstance(a, Tracer) and a._trace.level > level:
+            top = a._trace
+            level = top.level
+    return top

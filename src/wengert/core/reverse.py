@@ -80,6 +80,22 @@ class VJPTrace(Trace):
         tape.append(node)
         return node
 
+    def record(self, prim, args, ans, params) -> "VJPTracer":
+        """A node for an operation whose output ``ans`` was computed elsewhere (a custom
+        rule's forward function): ``args`` are this trace's tracers and constants."""
+        vals, parents, which = [], [], []
+        for i, a in enumerate(args):
+            if type(a) is VJPTracer and a._trace is self:
+                vals.append(a.primal)
+                parents.append(a.idx)
+                which.append(i)
+            else:
+                vals.append(a)
+        tape = self.tape
+        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
+        tape.append(node)
+        return node
+
     def new_input(self, primal) -> "VJPTracer":
         """A tracer for an input: a node with no rule, where cotangents collect."""
         tape = self.tape
@@ -126,6 +142,10 @@ class SparseCotangent:
     def add_into(self, acc) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def combine(self, other):
+        """``self + other`` kept sparse, or NotImplemented to materialize first."""
+        return NotImplemented
+
 
 def _add(ct, owned, p, c):
     """Accumulate cotangent ``c`` at tape position ``p``.
@@ -139,6 +159,10 @@ def _add(ct, owned, p, c):
         ct[p] = c
         return
     if isinstance(old, SparseCotangent):
+        both = old.combine(c)
+        if both is not NotImplemented:
+            ct[p] = both
+            return
         old = old.materialize()
         owned[p] = True
     if owned[p] and type(old) is _ndarray:

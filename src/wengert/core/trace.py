@@ -42,8 +42,9 @@ function_rules: dict = {}
 ERRORS_DOC = "See docs/errors.md."
 _NO_PARAMS: dict = {}
 NO_RULE_HELP = (
-    "has no differentiation rule in wengert. Open an issue naming the function; meanwhile "
-    "apply it to wg.stop_gradient(x) if its derivative is not needed. " + ERRORS_DOC
+    "has no differentiation rule in wengert. Wrap the computation in @wg.custom_vjp with "
+    "its derivative, apply it to wg.stop_gradient(x) if its derivative is not needed, or "
+    "open an issue naming the function. " + ERRORS_DOC
 )
 
 # Set by the rule layer: turns an object ndarray holding tracers (what np.array([t1, t2])
