@@ -313,3 +313,34 @@ RECURRENCE = Problem(
     recurrence_inputs,
     {"grad": recurrence_grad},
 )
+
+
+# W7c: the same recurrence with wg.checkpoint every 50 steps: the backward pass recomputes
+# each block instead of storing its 50 steps (wengert only; the floor is the same).
+
+BLOCK = 50
+
+
+def recurrence_checkpointed(xp):
+    import wengert as wg
+
+    @wg.checkpoint
+    def block(x):
+        for _ in range(BLOCK):
+            x = x + 0.01 * xp.sin(x)
+        return x
+
+    def f(x):
+        for _ in range(STEPS // BLOCK):
+            x = block(x)
+        return xp.sum(x)
+
+    return f
+
+
+RECURRENCE_CHECKPOINTED = Problem(
+    f"W7 with wg.checkpoint every {BLOCK} steps",
+    recurrence_checkpointed,
+    recurrence_inputs,
+    {"grad": recurrence_grad},
+)

@@ -35,4 +35,6 @@ WORKLOADS = (
     Workload("W6", "hvp", p.LOGISTIC),
     # jax.jit of 5000 unrolled steps compiles for about a minute, and eager jax takes ~9 s a call.
     Workload("W7", "grad", p.RECURRENCE, memory=True, skip={"jax": "jit: ~60 s compile"}),
+    Workload("W7C", "grad", p.RECURRENCE_CHECKPOINTED, memory=True,
+             skip={peer: "wengert's checkpoint" for peer in ("autograd", "torch", "jax")}),
 )

@@ -33,7 +33,7 @@ from wengert.errors import (
     WengertError,
 )
 
-from wengert.custom import custom_jvp, custom_vjp
+from wengert.custom import checkpoint, custom_jvp, custom_vjp
 from wengert.dual import Dual, HyperDual
 from wengert.listing import WengertList, wengert_list
 
@@ -41,7 +41,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
-    "hvp", "vmap", "elementwise_grad", "stop_gradient", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "tree", "WengertError", "TracerConversionError",
+    "hvp", "vmap", "elementwise_grad", "stop_gradient", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "checkpoint", "tree", "WengertError", "TracerConversionError",
     "NoRuleError", "EscapedTracerError", "BatchedControlFlowError", "InputTypeError",
     "OutputShapeError", "TangentMismatchError", "ArgumentError",
 ]  # fmt: skip

@@ -32,7 +32,7 @@ from wengert.core.trace import ClosedTrace, Tracer
 from wengert.errors import NoRuleError, OutputShapeError
 from wengert.numpy.outputs import split_outputs
 
-__all__ = ["custom_vjp", "custom_jvp"]
+__all__ = ["custom_vjp", "custom_jvp", "checkpoint"]
 
 
 def _custom_rule(g, ans, which, *vals, call):
@@ -281,3 +281,46 @@ class custom_jvp(_Custom):
 
         return self._record(trace, _custom_jvp_p, leaves, out, pullback)
 
+
+
+class checkpoint(_Custom):
+    """``fun`` rematerialised: under reverse mode only its inputs are stored, and its forward
+    pass is recomputed during the backward pass (trading compute for memory, as
+    ``jax.checkpoint`` and ``torch.utils.checkpoint``). Other modes run ``fun`` as is.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg
+    >>> @wg.checkpoint
+    ... def block(x):
+    ...     for _ in range(50):
+    ...         x = x + 0.01 * np.sin(x)
+    ...     return x
+    >>> def f(x):
+    ...     for _ in range(4):
+    ...         x = block(x)
+    ...     return np.sum(x)
+    >>> g = wg.grad(f)(np.linspace(0.0, 1.0, 3))   # stores 4 block inputs, not 200 steps
+    """
+
+    def _forward(self, trace, static, dyn):
+        return self.fun(*self._merge(static, dyn))
+
+    def _vectorised(self, static, axes):
+        return checkpoint(vmap(self._bound(self.fun, static), in_axes=axes))
+
+    def _reverse(self, trace, static, leaves, in_tree):
+        vals = [_unwrap_level(trace, x) for x in leaves]
+        fun = self._bound(self.fun, static)
+        out = fun(*tree.unflatten(in_tree, vals))
+
+        def pullback(g):
+            # Recompute the forward pass, this time on a tape, and pull back through it.
+            out_recomputed, pull = vjp(fun, *tree.unflatten(in_tree, vals))
+            out_tree = tree.flatten(out_recomputed)[1]
+            return tree.flatten(list(pull(tree.unflatten(out_tree, list(g)))))[0]
+
+        return self._record(trace, _checkpoint_p, leaves, out, pullback)
+
+
+_checkpoint_p = Primitive("checkpoint_call", None, vjp=_custom_rule)
