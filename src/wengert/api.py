@@ -130,23 +130,25 @@ def _unwrap_for(x, trace):
 
 # -- reverse mode --------------------------------------------------------------------------
 def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
-    """Run ``fun(*primals)`` on a new tape. Returns (trace, in leaves, in treedef, out leaves,
-    out treedef, aux)."""
+    """Run ``fun(*primals)`` on a new tape. Returns (trace, tape, in leaves, in treedef, out
+    leaves, out treedef, aux). Closing the trace detaches the tape from it, so nothing but
+    the caller holds the tape and it is freed by reference counting, not by a GC cycle."""
     leaves, treedef = tree.flatten(primals)
     leaves = [_as_input(x, fname, k) for k, x in enumerate(leaves)]
     trace = VJPTrace()
+    tape = trace.tape
     out, aux = _trace_call(trace, lambda: [trace.new_input(x) for x in leaves], treedef, fun,
                            has_aux, fname)  # fmt: skip
     out_leaves, out_tree = tree.flatten(out)
-    return trace, leaves, treedef, out_leaves, out_tree, aux
+    return trace, tape, leaves, treedef, out_leaves, out_tree, aux
 
 
-def _run_backward(trace, leaves, out_leaves, cts, free):
+def _run_backward(trace, tape, leaves, out_leaves, cts, free):
     seeds: dict = {}
     for o, c in zip(out_leaves, cts):
         if isinstance(o, VJPTracer) and o._trace is trace and c is not None:
             seeds[o.idx] = c if o.idx not in seeds else seeds[o.idx] + c
-    grads = backward(trace.tape, seeds, len(leaves), free)
+    grads = backward(tape, seeds, len(leaves), free)
     return [_materialize(g, x) for g, x in zip(grads, leaves)]
 
 
@@ -179,7 +181,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     >>> pullback(np.ones(2))
     (array([ 2., -2.]),)
     """
-    trace, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(fun, primals, "vjp", has_aux)
+    trace, tape, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(fun, primals, "vjp",
+                                                                         has_aux)  # fmt: skip
     out = tree.unflatten(out_tree, [_unwrap_for(o, trace) for o in out_leaves])
     out_shapes = [(_shape(o), _dtype(o)) for o in out_leaves]
 
@@ -202,7 +205,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                     f"real ({d}); its imaginary part would be dropped. Pass a real "
                     f"cotangent. {_DOC}"
                 )
-        grads = _run_backward(trace, leaves, out_leaves, ct_leaves, free=False)
+        grads = _run_backward(trace, tape, leaves, out_leaves, ct_leaves, free=False)
         return tree.unflatten(treedef, grads)
 
     return (out, pullback, aux) if has_aux else (out, pullback)
@@ -220,7 +223,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     def value_and_grad_fun(*args, **kwargs):
         dyn, rebuild, multi = _argnums_split(args, argnums, "grad")
-        trace, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(
+        trace, tape, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(
             lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux
         )
         if len(out_leaves) != 1 or out_tree.kind is not None:
@@ -240,7 +243,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 "grad requires a real output, but f returned a complex value. Take np.real "
                 f"or np.abs of it, or use wg.vjp. {_DOC}"
             )
-        grads = _run_backward(trace, leaves, out_leaves, [np.ones_like(value)], free=True)
+        grads = _run_backward(trace, tape, leaves, out_leaves, [np.ones_like(value)], free=True)
         g = tree.unflatten(treedef, grads)
         g = g if multi else g[0]
         return ((value, aux), g) if has_aux else (value, g)

@@ -57,11 +57,12 @@ def wengert_list(fun: Callable) -> Callable:
         leaves, treedef = tree.flatten(args)
         leaves = [_as_input(x, "wengert_list", k) for k, x in enumerate(leaves)]
         trace = VJPTrace()
+        tape = trace.tape
         try:
             out = _call(fun, tree.unflatten(treedef, [trace.new_input(x) for x in leaves]))
         finally:
             trace.close()
-        return WengertList(trace.tape, leaves, tree.flatten(out)[0], _input_names(fun, args))
+        return WengertList(tape, leaves, tree.flatten(out)[0], _input_names(fun, args))
 
     return build
 

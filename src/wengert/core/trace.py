@@ -96,6 +96,9 @@ class Trace:
         self.size = None
 
     def close(self) -> None:
+        # Drop the tape: its nodes point at this trace, and the trace pointing back at them
+        # would make a reference cycle that only the cyclic GC frees.
+        self.tape = None
         self.__class__ = ClosedTrace
 
     def process(self, prim, args, params):  # pragma: no cover - overridden
