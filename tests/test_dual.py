@@ -72,3 +72,20 @@ def test_hyperdual_second_derivatives_are_exact(f, d1, d2):
 
 def test_comparisons_use_the_real_part():
     assert wg.Dual(3.0, 100.0) < 4 and not wg.Dual(3.0, -1.0) > 3.5
+
+
+def test_duals_have_the_array_methods():
+    W = wg.Dual(np.arange(6.0).reshape(3, 2), np.ones((3, 2)))
+    total = W.sum()
+    assert (total.real, total.eps) == (15.0, 6.0)
+    assert W.T.shape == (2, 3) and W.reshape(-1).shape == (6,) and W.ndim == 2 and len(W) == 3
+    assert [row.real.tolist() for row in W] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+
+
+def test_dual_formatting_and_conversion():
+    d = 3 * wg.Dual(4.0, 1.0) + 2
+    assert f"{d:.2f}" == "14.00 + 3.00ε"
+    x = wg.Dual(np.array([2.0, 5.0]), np.eye(2))
+    assert repr(x[0] * x[1]) == "10 + [5, 2]ε"
+    with pytest.raises(TypeError, match=r"\.real"):
+        float(d)

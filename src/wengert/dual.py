@@ -125,6 +125,37 @@ class _Infinitesimal:
     def shape(self) -> tuple:
         return np.shape(self.real)
 
+    def __len__(self):
+        return len(self.real)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getattr__(self, name):
+        # ndarray methods and properties (x.sum(), x.T, x.ndim...) through the traced value.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        attr = getattr(self._t, name)
+        if callable(attr):
+            return lambda *args, **kwargs: self._wrap_any(attr(*args, **kwargs))
+        return self._wrap_any(attr)
+
+    def _wrap_any(self, r):
+        return self._new(r) if isinstance(r, Tracer) else r
+
+    def __float__(self):
+        raise TypeError(
+            f"float() of a {type(self).__name__} would drop its infinitesimal part; take "
+            "its .real (the value) or its derivative part explicitly."
+        )
+
+    __int__ = __complex__ = __float__
+
+    def __format__(self, spec):
+        if not spec:
+            return repr(self)
+        return self._format(lambda v: format(float(v), spec))
+
 
 def _parts(t, trace):
     """(primal, tangent) of ``t`` for ``trace``; a value not traced by it has tangent 0."""
@@ -188,10 +219,15 @@ class Dual(_Infinitesimal):
         return _tangent_value(self._t.tangent, self._t.primal)
 
     def __repr__(self):
+        return self._format(_num)
+
+    def _format(self, num):
         a, b = self.real, self.eps
         if np.ndim(a) == 0 and np.ndim(b) == 0:
-            return f"{_num(a)} {'-' if b < 0 else '+'} {_num(abs(b))}ε"
-        return f"Dual({a!r}, eps={b!r})"
+            return f"{num(a)} {'-' if b < 0 else '+'} {num(abs(b))}ε"
+        if np.ndim(a) == 0 and np.ndim(b) == 1:  # several directions: the gradient's ε
+            return f"{num(a)} + [{', '.join(num(v) for v in b)}]ε"
+        return f"Dual({np.asarray(a)!r}, eps={np.asarray(b)!r})"
 
 
 class HyperDual(_Infinitesimal):
@@ -247,11 +283,14 @@ class HyperDual(_Infinitesimal):
         return _tangent_value(e12, a)
 
     def __repr__(self):
+        return self._format(_num)
+
+    def _format(self, num):
         parts = [self.real, self.e1, self.e2, self.e12]
         if all(np.ndim(p) == 0 for p in parts):
-            terms = "".join(f" {'-' if p < 0 else '+'} {_num(abs(p))}{unit}"
+            terms = "".join(f" {'-' if p < 0 else '+'} {num(abs(p))}{unit}"
                             for p, unit in zip(parts[1:], ("ε1", "ε2", "ε1ε2")))  # fmt: skip
-            return _num(parts[0]) + terms
+            return num(parts[0]) + terms
         return f"HyperDual({parts[0]!r}, e1={parts[1]!r}, e2={parts[2]!r}, e12={parts[3]!r})"
 
 
