@@ -91,6 +91,12 @@ def test_at_order_sets_the_parameter_order_and_values_may_be_expressions():
     assert data["value"] == 3.0
 
 
+def test_an_expression_may_start_with_a_minus():
+    # argparse alone would take "-x**2" for an unknown option.
+    data = ok_json("grad", "-x**2", "--at", "x=3")
+    assert data["value"] == -9.0 and data["gradient"] == {"x": -6.0}
+
+
 @pytest.mark.skipif(not hasattr(wg, "wengert_list"), reason="wg.wengert_list not landed yet")
 def test_grad_trace_reproduces_the_seeds_tables():
     data = ok_json("grad", SEEDS, "--at", "x1=2", "x2=5", "--trace")

@@ -70,6 +70,7 @@ def test_the_function_carries_the_variable_names():
         ("x^2", "for a power write x\\*\\*2", "   ^"),
         ("x +* 2", "invalid syntax", "     ^"),
         ("(x", "never closed", "  ^"),
+        ("sin(x) +", "unexpected end", "          ^"),
         ("sinn(x)", "unknown function 'sinn'; did you mean sin", "  ^^^^"),
         ("x + os.system('ls')", "only named math functions", "      ^^^^^^^^^"),
         ("__import__('os')", "unknown function '__import__'", "  ^^^^^^^^^^"),

@@ -208,7 +208,7 @@ def _finish(args, data: dict, blocks: list) -> int:
 _EPILOG = (
     "expressions: numbers, variables, + - * / ** (not ^), parentheses, [a, b] for a vector, "
     f"constants {', '.join(CONSTANTS)}, and the functions {', '.join(FUNCTIONS)}. Quote the "
-    "expression; one that starts with '-' needs a leading space or parentheses: \" -x**2\"."
+    "expression, and put it right after the command when it starts with '-'."
 )
 
 
@@ -338,6 +338,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _protect_expression(argv: Sequence[str]) -> list[str]:
+    """argparse takes an expression like "-x**2" for an unknown option; with a leading space
+    it is a positional argument (parse() strips the space)."""
+    argv = list(argv)
+    if len(argv) > 1 and argv[0] in ("grad", "jacobian", "hessian", "plot"):
+        token = argv[1]
+        if token.startswith("-") and not token.startswith(("--", "-h", "-o")):
+            argv[1] = " " + token
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``wengert`` command with ``argv`` (default ``sys.argv[1:]``); return the exit
     status: 0 on success, 1 when ``check`` finds a wrong derivative, 2 on an error."""
@@ -345,7 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A terminal that cannot show ∂ gets \u2202 rather than a UnicodeEncodeError.
         if (getattr(stream, "encoding", None) or "utf-8").lower() not in ("utf-8", "utf8"):
             stream.reconfigure(errors="backslashreplace")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(_protect_expression(argv))
     try:
         with np.errstate(all="ignore"):  # inf and nan are shown as values, not warnings
             return args.run(args)

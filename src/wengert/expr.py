@@ -204,6 +204,9 @@ def parse(source: str) -> Expression:
         msg = err.msg[0].lower() + err.msg[1:] if err.msg else "invalid syntax"
         col = (err.offset or 1) - 1
         end = (err.end_offset or 0) - 1 if err.end_lineno in (None, err.lineno) else None
+        if not err.offset:  # Python gives no column when the text ends too early ("x +")
+            msg, col = "unexpected end", len(text.splitlines()[-1])
+            end = col + 1
         raise ExpressionError(
             f"invalid expression: {msg}", text, err.lineno or 1, col, end
         ) from None
