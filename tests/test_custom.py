@@ -27,9 +27,11 @@ inv_exp = make_inv_exp()
 
 @pytest.mark.parametrize("x", [np.float64(1000.0), np.float32(100.0)])
 def test_seeds_unstable_gradient_is_fixed_by_a_custom_rule(x):
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         naive = wg.grad(lambda v: 1 / np.exp(v))(x)
-    assert np.isnan(naive)  # exp overflows, then 0 * inf: the seeds' failure
+    # exp overflows; the seeds' frameworks then compute 0 * inf = nan. wengert's zero
+    # cotangent annihilates (no nan), but the value underflowed: only the rule is exact.
+    assert naive == 0.0
     g = wg.grad(inv_exp)(x)
     assert g == -np.exp(-x) and g.dtype == x.dtype
 

@@ -137,6 +137,18 @@ def operand(x):
     return x
 
 
+def annihilate(c, t):
+    """``c = t * d`` for a local derivative ``d`` that can be infinite (a pole, an overflow),
+    with exact zeros wherever ``t`` is exactly zero: a zero tangent or cotangent contributes
+    zero, never ``0 * inf = nan``. Costs one finiteness check where ``c`` is finite."""
+    if isinstance(c, float):  # NumPy float64 scalars too: inf - inf and nan - nan are nan
+        if c - c == 0:
+            return c
+    elif bool(np.isfinite(unwrap_all(c)).all()):
+        return c
+    return np.where(t == 0, np.zeros_like(c), c)
+
+
 def unwrap_all(x):
     """The raw array under every level of tracing (for shapes and array type only)."""
     while isinstance(x, Tracer):
@@ -203,11 +215,21 @@ def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=N
 # -- elementwise families ------------------------------------------------------------------
 
 
-def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None):
+def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, pole=False):
     """An elementwise op of one argument from its derivative ``df(x, ans)`` (or, for an op
-    that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules)."""
+    that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules).
+    ``pole=True``: ``df`` can be infinite (or overflow), so zero (co)tangents annihilate."""
 
-    if jvp is None:
+    if jvp is None and pole:
+
+        def jvp(ts, ans, x):
+            t = ts[0]
+            return annihilate(t * df(x, ans), t)
+
+        def vjp(g, ans, which, x):
+            return (annihilate(g * df(x, ans), g),)
+
+    elif jvp is None:
 
         def jvp(ts, ans, x):
             return ts[0] * df(x, ans)
@@ -251,12 +273,24 @@ def _fitter(k):
     return fit_k
 
 
-def _partial_rules(d, k):
+def _partial_rules(d, k, pole):
     """(jvp term, vjp) of argument ``k`` of a binary op, from its partial derivative ``d``:
     a callable ``d(x, y, ans)`` or a constant such as 1 or -1 (add, subtract), for which no
-    multiplication is spent."""
+    multiplication is spent. ``pole``: ``d`` can be infinite, so zeros annihilate."""
     fit_k = _fitter(k)
-    if callable(d):
+    if callable(d) and pole:
+        # ``pole`` may be a predicate pole(x, y): whether d can be infinite at these values.
+        may_be_infinite = pole if callable(pole) else (lambda x, y: True)
+
+        def jvp_term(t, x, y, ans):
+            c = t * d(x, y, ans)
+            return annihilate(c, t) if may_be_infinite(x, y) else c
+
+        def vjp(g, x, y, ans):
+            c = g * d(x, y, ans)
+            return fit_k(annihilate(c, g) if may_be_infinite(x, y) else c, x, y, ans)
+
+    elif callable(d):
 
         def jvp_term(t, x, y, ans):
             return t * d(x, y, ans)
@@ -279,13 +313,16 @@ def _partial_rules(d, k):
     return jvp_term, vjp
 
 
-def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None):
+def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False):
     """An elementwise op of two broadcasting arguments from its partials.
 
     ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
     a constant such as ``1`` or ``-1`` (add, subtract), which skips a multiplication.
+    ``pole``: a partial can be infinite, so zero (co)tangents annihilate; a pair gives it per
+    argument, each True or a predicate ``pole(x, y)``.
     """
-    (jx, vx), (jy, vy) = _partial_rules(dx, 0), _partial_rules(dy, 1)
+    px, py = pole if isinstance(pole, tuple) else (pole, pole)
+    (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
 
     def jvp(ts, ans, x, y):
         tx, ty = ts
