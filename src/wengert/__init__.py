@@ -34,6 +34,7 @@ from wengert.errors import (
 )
 
 from wengert.custom import checkpoint, custom_jvp, custom_vjp
+from wengert.debug import NonFiniteError, debug_nans
 from wengert.dual import Dual, HyperDual
 from wengert.listing import WengertList, wengert_list
 
@@ -41,7 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
-    "hvp", "vmap", "elementwise_grad", "stop_gradient", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "checkpoint", "tree", "WengertError", "TracerConversionError",
+    "hvp", "vmap", "elementwise_grad", "stop_gradient", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "checkpoint", "debug_nans", "NonFiniteError", "tree", "WengertError", "TracerConversionError",
     "NoRuleError", "EscapedTracerError", "BatchedControlFlowError", "InputTypeError",
     "OutputShapeError", "TangentMismatchError", "ArgumentError",
 ]  # fmt: skip

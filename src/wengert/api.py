@@ -3,10 +3,11 @@ hvp, vmap, elementwise_grad. Each is a few lines over the three traces."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from wengert import debug as _debug
 from wengert import tree
 from wengert.core import trace as _trace
 from wengert.core.batching import BatchTrace, BatchTracer
@@ -129,27 +130,41 @@ def _unwrap_for(x, trace):
 
 
 # -- reverse mode --------------------------------------------------------------------------
-def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool):
-    """Run ``fun(*primals)`` on a new tape. Returns (trace, tape, in leaves, in treedef, out
-    leaves, out treedef, aux). Closing the trace detaches the tape from it, so nothing but
-    the caller holds the tape and it is freed by reference counting, not by a GC cycle."""
+class _Recorded(NamedTuple):
+    """One forward pass on a tape: what the backward pass needs."""
+
+    trace: VJPTrace
+    tape: list
+    check: Callable | None  # debug_nans' cotangent check
+    leaves: list
+    treedef: tree.TreeDef
+    out_leaves: list
+    out_tree: tree.TreeDef
+    aux: Any
+
+
+def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool) -> _Recorded:
+    """Run ``fun(*primals)`` on a new tape. Closing the trace detaches the tape from it, so
+    nothing but the caller holds the tape and it is freed by reference counting, not by a
+    GC cycle."""
     leaves, treedef = tree.flatten(primals)
     leaves = [_as_input(x, fname, k) for k, x in enumerate(leaves)]
-    trace = VJPTrace()
+    trace = _debug.vjp_trace()
     tape = trace.tape
+    check = trace.checker() if isinstance(trace, _debug.CheckedVJPTrace) else None
     out, aux = _trace_call(trace, lambda: [trace.new_input(x) for x in leaves], treedef, fun,
                            has_aux, fname)  # fmt: skip
     out_leaves, out_tree = tree.flatten(out)
-    return trace, tape, leaves, treedef, out_leaves, out_tree, aux
+    return _Recorded(trace, tape, check, leaves, treedef, out_leaves, out_tree, aux)
 
 
-def _run_backward(trace, tape, leaves, out_leaves, cts, free):
+def _run_backward(rec: _Recorded, cts, free):
     seeds: dict = {}
-    for o, c in zip(out_leaves, cts):
-        if isinstance(o, VJPTracer) and o._trace is trace and c is not None:
+    for o, c in zip(rec.out_leaves, cts):
+        if isinstance(o, VJPTracer) and o._trace is rec.trace and c is not None:
             seeds[o.idx] = c if o.idx not in seeds else seeds[o.idx] + c
-    grads = backward(tape, seeds, len(leaves), free)
-    return [_materialize(g, x) for g, x in zip(grads, leaves)]
+    grads = backward(rec.tape, seeds, len(rec.leaves), free, check=rec.check)
+    return [_materialize(g, x) for g, x in zip(grads, rec.leaves)]
 
 
 def _materialize(g, x):
@@ -181,8 +196,9 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     >>> pullback(np.ones(2))
     (array([ 2., -2.]),)
     """
-    trace, tape, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(fun, primals, "vjp",
-                                                                         has_aux)  # fmt: skip
+    rec = _vjp_trace(fun, primals, "vjp", has_aux)
+    trace, leaves, treedef, out_leaves, out_tree, aux = (
+        rec.trace, rec.leaves, rec.treedef, rec.out_leaves, rec.out_tree, rec.aux)  # fmt: skip
     out = tree.unflatten(out_tree, [_unwrap_for(o, trace) for o in out_leaves])
     out_shapes = [(_shape(o), _dtype(o)) for o in out_leaves]
 
@@ -205,7 +221,7 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                     f"real ({d}); its imaginary part would be dropped. Pass a real "
                     f"cotangent. {_DOC}"
                 )
-        grads = _run_backward(trace, tape, leaves, out_leaves, ct_leaves, free=False)
+        grads = _run_backward(rec, ct_leaves, free=False)
         return tree.unflatten(treedef, grads)
 
     return (out, pullback, aux) if has_aux else (out, pullback)
@@ -223,9 +239,9 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
 
     def value_and_grad_fun(*args, **kwargs):
         dyn, rebuild, multi = _argnums_split(args, argnums, "grad")
-        trace, tape, leaves, treedef, out_leaves, out_tree, aux = _vjp_trace(
-            lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux
-        )
+        rec = _vjp_trace(lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux)
+        trace, treedef, out_leaves, out_tree, aux = (
+            rec.trace, rec.treedef, rec.out_leaves, rec.out_tree, rec.aux)  # fmt: skip
         if len(out_leaves) != 1 or out_tree.kind is not None:
             raise OutputShapeError(
                 f"grad requires a scalar output, but f returned a {type(tree.unflatten(out_tree, out_leaves)).__name__}. "
@@ -243,7 +259,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 "grad requires a real output, but f returned a complex value. Take np.real "
                 f"or np.abs of it, or use wg.vjp. {_DOC}"
             )
-        grads = _run_backward(trace, tape, leaves, out_leaves, [np.ones_like(value)], free=True)
+        grads = _run_backward(rec, [np.ones_like(value)], free=True)
         g = tree.unflatten(treedef, grads)
         g = g if multi else g[0]
         return ((value, aux), g) if has_aux else (value, g)
@@ -336,7 +352,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         )
     p_leaves = [_as_input(p, "jvp", k) for k, p in enumerate(p_leaves)]
     t_leaves = [_check_tangent(p, t, k, "jvp") for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
-    trace = JVPTrace()
+    trace = _debug.jvp_trace()
     out, aux = _trace_call(trace, lambda: [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)],
                            p_tree, fun, has_aux, "jvp")  # fmt: skip
     out_leaves, out_tree = tree.flatten(out)

@@ -181,11 +181,13 @@ def _add(ct, owned, p, c):
     owned[p] = True
 
 
-def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None) -> list:
+def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
+             check=None) -> list:  # fmt: skip
     """Cotangents of the first ``n_inputs`` tape positions, given ``seeds`` {position: g}.
 
     Entries stay ``None`` for inputs that received no cotangent. With ``record`` (a list as
     long as the tape), the cotangent each node received is stored there: the adjoint trace.
+    ``check(node, cotangents)`` is called after each node (debug_nans).
     """
     ct = [None] * len(tape)
     owned = [False] * len(tape)
@@ -211,6 +213,8 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None) ->
             cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **params)
         else:
             cts = node.prim.vjp(g, node.primal, node.which, *node.vals)
+        if check is not None:
+            check(node, cts)
         parents = node.parents
         if len(parents) == 1:
             c = cts[0]
