@@ -6,7 +6,7 @@ array([0., 0.])
 """
 
 from wengert import numpy as _rules  # noqa: F401  (registers every rule)
-from wengert import tree
+from wengert import extend, tree
 from wengert.api import (
     elementwise_grad,
     grad,
@@ -42,7 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "jacobian", "hessian",
-    "hvp", "vmap", "elementwise_grad", "stop_gradient", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "checkpoint", "debug_nans", "NonFiniteError", "tree", "WengertError", "TracerConversionError",
+    "hvp", "vmap", "elementwise_grad", "stop_gradient", "extend", "wengert_list", "WengertList", "Dual", "HyperDual", "custom_vjp", "custom_jvp", "checkpoint", "debug_nans", "NonFiniteError", "tree", "WengertError", "TracerConversionError",
     "NoRuleError", "EscapedTracerError", "BatchedControlFlowError", "InputTypeError",
     "OutputShapeError", "TangentMismatchError", "ArgumentError",
 ]  # fmt: skip

@@ -18,8 +18,10 @@ path.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 
+from numpy import __file__ as _numpy_file
 from numpy import ndarray as _ndarray
 
 from wengert.errors import (
@@ -118,12 +120,18 @@ class ClosedTrace(Trace):
         )
 
 
-def _caller() -> str:
+_LIBRARY_DIRS = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # the wengert package
+    os.path.dirname(os.path.abspath(_numpy_file)),
+)
+
+
+def user_site(skip: int = 2) -> str:
     """File:line of the first frame outside wengert and NumPy: the user's call."""
-    f = sys._getframe(2)
+    f = sys._getframe(skip)
     while f is not None:
         name = f.f_code.co_filename
-        if "wengert" not in name and "numpy" not in name and "<frozen" not in name:
+        if not name.startswith(_LIBRARY_DIRS) and not name.startswith("<frozen"):
             return f"{name}:{f.f_lineno}"
         f = f.f_back
     return "<unknown>"
@@ -131,7 +139,7 @@ def _caller() -> str:
 
 def _conversion_error(what: str, t: "Tracer") -> TracerConversionError:
     return TracerConversionError(
-        f"{what} of a traced value (shape {t.shape}, {type(t).__name__}) at {_caller()}: "
+        f"{what} of a traced value (shape {t.shape}, {type(t).__name__}) at {user_site(3)}: "
         "this would drop its derivative. Keep the computation in NumPy calls on the traced "
         "value: build arrays with np.stack, np.concatenate or np.where instead "
         "of writing into a plain ndarray; a library that calls np.asarray on its input "
