@@ -19,6 +19,7 @@ logcosh_p = extend.primitive(
     vjp=lambda g, ans, which, x: (g * np.tanh(x),),
     batch=extend.batch_unary,
     elementwise=True,
+    spec={"kind": "elementwise", "domain": (lambda rng, shape: rng.standard_normal(shape),)},
 )
 
 
@@ -43,6 +44,7 @@ def test_user_ufunc_rule_through_numpy_protocols():
         vjp=lambda g, ans, which, x: (g * _dsinc(x),),
         batch=extend.batch_unary,
         elementwise=True,
+        spec={"kind": "elementwise", "domain": (lambda rng, shape: rng.uniform(0.2, 0.8, shape),)},
     )
     extend.defun(np.sinc, sinc_p.bind)
     x = np.array([0.3, 1.7])

@@ -21,7 +21,7 @@ from wengert.testing import check_grads
 
 # Internal plumbing (projections of multi-output operations) is covered by the custom-rule
 # tests, which are its only users.
-NAMES = sorted(n for n in registry if not registry[n].spec.get("internal"))
+NAMES = sorted(n for n in registry if not (registry[n].spec or {}).get("internal"))
 SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 

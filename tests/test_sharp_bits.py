@@ -176,11 +176,6 @@ def test_power_in_x_at_zero_base():
     assert grad_at(pow_xy, 0.0, 0.5, argnums=0) == np.inf  # y * 0**(y - 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="x**0 at x == 0 gives nan (0 * 0**-1) today; docs/sharp-bits.md proposes 0, "
-    "PyTorch's value and JAX's for an integer exponent. Drop this mark when it holds.",
-)
 def test_power_in_x_at_zero_base_zero_exponent_is_zero():
     assert grad_at(pow_xy, 0.0, 0.0, argnums=0) == 0.0
     assert grad_at(lambda x: x**0, 0.0) == 0.0

@@ -1,10 +1,12 @@
 """Elementwise operations: one line each, the derivative beside the op.
 
 Conventions at points where a derivative is undefined (each tested in tests/):
-- ``absolute`` at 0: 0 (the subgradient ``sign(0)``; JAX and PyTorch agree).
+- ``absolute`` at 0: 0 (the subgradient ``sign(0)``, PyTorch's choice; JAX gives 1).
 - ``sqrt`` and ``cbrt`` at 0: ``inf``, what NumPy gives for ``0.5 / sqrt(0)``.
 - ``maximum``/``minimum``/``fmax``/``fmin`` at ties: the derivative is split, 1/2 to each
-  argument (JAX's and PyTorch's choice), so ``max(x, x)`` still has derivative 1.
+  argument (JAX's and PyTorch's choice for maximum/minimum; for fmax/fmin they send it all
+  to one argument), so ``max(x, x)`` still has derivative 1.
+- ``power(x, y)`` in ``x`` at ``y == 0``: 0, even at ``x == 0`` (PyTorch's value).
 - ``power(x, y)`` in ``y`` at ``x == 0``: 0, not ``log(0) * 0 = nan``.
 - ``mod``/``remainder``/``fmod``: derivative 1 in ``x`` and ``-trunc-or-floor(x / y)`` in
   ``y`` away from the jumps, where they are undefined.
@@ -94,9 +96,13 @@ linear(
 
 # -- binary: binary(f, dx, dy) with partials d(x, y, ans), or constants -----------------------
 def _pow_dx(x, y, ans):
-    if type(y) in (int, float) and y == 2:
-        return 2 * x  # the common square: one pass instead of x**1 then a product
-    return y * x ** (y - 1)
+    if type(y) in (int, float):
+        if y == 2:
+            return 2 * x  # the common square: one pass instead of x**1 then a product
+        if y == 0:
+            return 0 * x  # x**0 is constant: 0 even at x == 0 (not 0 * 0**-1 = nan)
+        return y * x ** (y - 1)
+    return y * x ** np.where(y == 0, 1, y - 1)
 
 
 def _pow_dy(x, y, ans):
