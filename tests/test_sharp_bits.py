@@ -251,9 +251,12 @@ def test_log_softmax_recipe_is_stable():
 
 
 # -- norm ----------------------------------------------------------------------------------
-def test_norm_has_no_rule_yet():
-    with pytest.raises(NoRuleError, match="norm"):
-        wg.grad(np.linalg.norm)(np.zeros(3))
+def test_norm_at_zero_is_the_zero_subgradient():
+    np.testing.assert_array_equal(grad_at(np.linalg.norm, np.zeros(3)), [0.0, 0.0, 0.0])
+    assert tangent_at(np.linalg.norm, np.zeros(3), np.ones(3)) == 0.0
+    np.testing.assert_array_equal(grad_at(lambda x: np.linalg.norm(x) ** 2, np.zeros(3)),
+                                  [0.0, 0.0, 0.0])  # fmt: skip
+    np.testing.assert_allclose(grad_at(np.linalg.norm, np.array([3.0, 4.0])), [0.6, 0.8])
 
 
 def test_norm_written_out_is_nan_at_zero_and_the_recipe_is_zero():
@@ -273,9 +276,11 @@ def test_norm_written_out_is_nan_at_zero_and_the_recipe_is_zero():
 
 
 # -- sort ----------------------------------------------------------------------------------
-def test_sort_has_no_rule_yet():
-    with pytest.raises(NoRuleError, match="sort"):
-        wg.grad(lambda x: np.sort(x)[0])(np.array([1.0, 1.0, 2.0]))
+def test_sort_ties_follow_the_stable_order():
+    # The first of two tied values in the sorted output is the first in the input.
+    x = np.array([1.0, 1.0, 2.0])
+    np.testing.assert_array_equal(grad_at(lambda v: np.sort(v)[0], x), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(grad_at(lambda v: np.sort(v)[1], x), [0.0, 1.0, 0.0])
 
 
 # -- the where trap ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import numpy as np
 from wengert.core.trace import ERRORS_DOC
 from wengert.errors import NoRuleError
 from wengert.numpy._family import declare, defun, ndim_of, operand, shape_of, sum_to, unwrap_all
+from wengert.numpy.reductions import norm_axis, restore_dims
 
 
 # -- matmul --------------------------------------------------------------------------------
@@ -328,3 +329,74 @@ for _fn, _h in [
     (np.outer, _outer), (np.vdot, _vdot),
 ]:  # fmt: skip
     defun(_fn, _h)
+
+
+# -- norms ---------------------------------------------------------------------------------
+def _norm2_jvp(ts, ans, x, *, axis, keepdims):
+    # d||x|| = Re(<x, dx>) / ||x||; at x == 0 the zero subgradient (PyTorch's choice; JAX gives
+    # nan): the ratio x / ||x|| is taken as 0 there.
+    safe = np.where(restore_dims(ans, x, axis, keepdims) == 0, 1.0, restore_dims(ans, x, axis, keepdims))
+    return np.sum(np.real(np.conj(x) * ts[0]) / safe, axis=axis, keepdims=keepdims)
+
+
+def _norm2_vjp(g, ans, which, x, *, axis, keepdims):
+    r = restore_dims(ans, x, axis, keepdims)
+    unit = np.conj(x) / np.where(r == 0, 1.0, r)
+    return (restore_dims(g, x, axis, keepdims) * unit,)
+
+
+def _norm2_cases(rng):
+    x = rng.standard_normal((3, 4))
+    return [((x,), dict(axis=a, keepdims=k)) for a in (None, (1,), (0, 1)) for k in (False, True)]
+
+
+norm2_p = declare(
+    "norm2",
+    lambda x, *, axis, keepdims: np.sqrt(np.sum(np.real(x * np.conj(x)), axis=axis,
+                                                keepdims=keepdims)),  # fmt: skip
+    jvp=_norm2_jvp,
+    vjp=_norm2_vjp,
+    batch=lambda prim: lambda args, batched, size, *, axis, keepdims: prim.bind(
+        args[0], axis=tuple(range(1, ndim_of(args[0]))) if axis is None else
+        tuple(a + 1 for a in axis), keepdims=keepdims),  # fmt: skip
+    spec={"cases": _norm2_cases},
+)
+
+
+def _norm(x, ord=None, axis=None, keepdims=False):
+    x = operand(x)
+    nd = ndim_of(x)
+    axes = norm_axis(axis, nd)
+    matrix = (axes is None and nd == 2 and ord is not None) or (axes is not None and len(axes) == 2)
+    if ord is None or (ord == "fro" and matrix) or (ord == 2 and not matrix):
+        if axes is None and ord is None:
+            axes = tuple(range(nd))
+        return norm2_p.bind(x, axis=axes, keepdims=keepdims)
+    if matrix:
+        if axes is None:
+            axes = (0, 1)
+        row, col = axes
+        if ord in (1, -1, np.inf, -np.inf):
+            # max/min column (ord 1) or row (ord inf) sum of magnitudes.
+            sum_axis, ext_axis = (row, col) if ord in (1, -1) else (col, row)
+            sums = np.sum(np.abs(x), axis=sum_axis, keepdims=True)
+            ext = np.max if ord > 0 else np.min
+            out = ext(sums, axis=ext_axis, keepdims=True)
+            return out if keepdims else np.squeeze(out, axis=axes)
+        raise NoRuleError(
+            f"np.linalg.norm(..., ord={ord!r}) of a matrix needs singular values, which have "
+            f"no rule in wengert yet. {ERRORS_DOC}"
+        )
+    a = np.abs(x)
+    if ord == np.inf:
+        return np.max(a, axis=axes, keepdims=keepdims)
+    if ord == -np.inf:
+        return np.min(a, axis=axes, keepdims=keepdims)
+    if ord == 0:
+        return np.sum(a != 0, axis=axes, keepdims=keepdims).astype(float)
+    if ord == 1:
+        return np.sum(a, axis=axes, keepdims=keepdims)
+    return np.sum(a**ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
+
+
+defun(np.linalg.norm, _norm)

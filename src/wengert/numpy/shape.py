@@ -493,3 +493,102 @@ for _fn, _h in [
     (np.flip, _flip), (np.shape, _np_shape), (np.ndim, _np_ndim), (np.size, _np_size),
 ]:  # fmt: skip
     defun(_fn, _h)
+
+
+# -- take_along_axis (and the sorts built on it) ----------------------------------------------
+def _along_index(idx, axis):
+    """The full index tuple that np.take_along_axis(., idx, axis) reads: aranges for every
+    other axis (broadcast), ``idx`` for ``axis``."""
+    nd = np.ndim(idx)
+    out = []
+    for k in range(nd):
+        if k == axis:
+            out.append(idx)
+        else:
+            shape = [1] * nd
+            shape[k] = np.shape(idx)[k]
+            out.append(np.arange(np.shape(idx)[k]).reshape(shape))
+    return tuple(out)
+
+
+def _untake_along_impl(g, idx, *, axis, like):
+    raw, shape, dtype = like
+    out = np.zeros_like(raw, shape=shape, dtype=np.result_type(dtype, g))
+    np.add.at(out, _along_index(idx, axis), g)  # repeated indices accumulate
+    return out
+
+
+def _along_batch(prim, like_param=False):
+    def batch(args, batched, size, *, axis, **params):
+        a, idx = args
+        if not batched[0] and not like_param:
+            a = np.broadcast_to(a, (size,) + shape_of(a))
+        if not batched[1]:
+            idx = np.broadcast_to(idx, (size,) + np.shape(idx))
+        if like_param:
+            raw, shape, dtype = params["like"]
+            params = {"like": (raw, (size,) + shape, dtype)}
+            if not batched[0]:
+                a = np.broadcast_to(a, (size,) + shape_of(a))
+        return prim.bind(a, idx, axis=axis + 1, **params)
+
+    return batch
+
+
+def _along_cases(rng):
+    x = rng.standard_normal((3, 4))
+    return [((x, np.argsort(x, axis=1)), dict(axis=1)), ((x, np.array([[2, 0, 1, 0]])), dict(axis=0))]
+
+
+take_along_axis_p = declare(
+    "take_along_axis",
+    lambda a, idx, *, axis: np.take_along_axis(a, idx, axis=axis),
+    jvp=lambda ts, ans, a, idx, *, axis: (
+        None if ts[0] is None else take_along_axis_p.bind(ts[0], idx, axis=axis)
+    ),
+    vjp=lambda g, ans, which, a, idx, *, axis: [
+        untake_along_p.bind(g, idx, axis=axis, like=_zeros_spec(a)) if k == 0 else None
+        for k in which
+    ],
+    batch=_along_batch,
+    spec={"cases": _along_cases, "nondiff_args": (1,)},
+)
+untake_along_p = declare(
+    "untake_along",
+    _untake_along_impl,
+    jvp=lambda ts, ans, g, idx, *, axis, like: (
+        None if ts[0] is None else untake_along_p.bind(ts[0], idx, axis=axis, like=like)
+    ),
+    vjp=lambda g, ans, which, x, idx, *, axis, like: [
+        take_along_axis_p.bind(g, idx, axis=axis) if k == 0 else None for k in which
+    ],
+    batch=lambda prim: _along_batch(prim, like_param=True),
+    spec={"cases": lambda rng: [((rng.standard_normal((3, 4)), np.array([[0, 0, 1, 3]] * 3)),
+                                 dict(axis=1, like=(np.zeros((3, 4)), (3, 4), np.float64)))],
+          "nondiff_args": (1,)},  # fmt: skip
+)
+
+
+def _take_along_axis(arr, indices, axis=-1):
+    if axis is None:
+        arr, axis = _ravel(arr), 0
+    return take_along_axis_p.bind(arr, indices, axis=axis % ndim_of(arr))
+
+
+def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    # Values follow the stable sort's order, so tied entries keep their derivatives in
+    # input order (JAX and PyTorch route ties by their sort indices too).
+    if axis is None:
+        a, axis = _ravel(a), 0
+    idx = np.argsort(a, axis=axis, kind="stable")
+    return _take_along_axis(a, idx, axis)
+
+
+def _take(a, indices, axis=None, out=None, mode="raise"):
+    if axis is None:
+        return getitem(_ravel(a), (indices,))
+    return getitem(a, (slice(None),) * (axis % ndim_of(a)) + (indices,))
+
+
+for _fn, _h in [(np.take_along_axis, _take_along_axis), (np.sort, _sort), (np.take, _take)]:
+    defun(_fn, _h)
