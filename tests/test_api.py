@@ -831,9 +831,13 @@ ndarray_before = {k: id(v) for k, v in vars(np.ndarray).items()}
 sin = np.sin
 import wengert
 after = {k: id(v) for k, v in vars(np).items()}
+after_mod = dict(vars(np))
 ndarray_after = {k: id(v) for k, v in vars(np.ndarray).items()}
 changed = sorted(k for k in before if before[k] != after.get(k))
-added = sorted(set(after) - set(before) - {"wengert"})
+# NumPy loads submodules (np.fft, np.linalg) lazily on first use: that is loading, not
+# patching, so an added name is fine when it is one of NumPy's own submodules.
+added = sorted(k for k in set(after) - set(before) - {"wengert"}
+               if not getattr(after_mod.get(k), "__name__", "").startswith("numpy."))
 assert not changed, changed
 assert not added, added
 assert ndarray_before == ndarray_after

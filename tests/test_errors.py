@@ -138,10 +138,10 @@ def test_writing_into_a_traced_array():
     "f, x, name",
     [
         (lambda x: np.linalg.slogdet(x)[1], np.eye(2) * 2, "numpy.linalg.slogdet"),
-        (lambda x: np.sum(np.abs(np.fft.fft(x))), X3, "numpy.fft.fft"),
+        (lambda x: np.sum(np.histogram(x)[0] * x[0]), X3, "numpy.histogram"),
         (lambda x: np.sum(np.spacing(x)), X3, "np.spacing"),
     ],
-    ids=["slogdet", "fft", "ufunc"],
+    ids=["slogdet", "histogram", "ufunc"],
 )
 def test_function_without_rule(f, x, name):
     with raises(NotImplementedError, wg.NoRuleError, re.escape(name) + " has no differentiation"):
