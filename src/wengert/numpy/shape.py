@@ -340,7 +340,9 @@ class IndexedCotangent(SparseCotangent):
 
     def add_into(self, acc) -> bool:
         g = self.g
-        if np.result_type(acc, g) != acc.dtype:
+        # The accumulator may be a broadcastable stand-in, smaller than the value (a sum's
+        # unexpanded cotangent): indexing into it would reach every entry it stands for.
+        if acc.shape != self.like[1] or np.result_type(acc, g) != acc.dtype:
             return False
         if _is_basic(self.idx):
             acc[self.idx] += g
