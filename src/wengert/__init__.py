@@ -6,6 +6,7 @@ array([0., 0.])
 """
 
 from wengert import numpy as _rules  # noqa: F401  (registers every rule)
+from wengert import scipy as _scipy  # noqa: F401  (scipy.special rules once SciPy is imported)
 from wengert import extend, tree
 from wengert.api import (
     elementwise_grad,
