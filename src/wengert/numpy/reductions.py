@@ -4,10 +4,9 @@ from them (mean, var, std).
 Conventions:
 - ``max``/``min`` at ties: the cotangent is shared equally among the tied maxima (JAX's
   choice; PyTorch's ``amax`` agrees), so the gradient of ``max`` sums to one.
-- ``prod`` uses the product of the *other* entries (exclusive cumulative products), so its
-  first derivatives are exact where some entries are zero. ``cumprod``'s rules divide by
-  ``x`` and give ``nan`` (never a wrong number) where an entry is exactly zero, and so does
-  the second derivative of ``prod``, which goes through ``cumprod``.
+- ``prod`` and ``cumprod`` never divide by an entry: their derivatives are exact where
+  entries are zero, at every order (``prod`` uses the products of the *other* entries,
+  ``cumprod`` treats the first zero along the axis separately).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from wengert.errors import NoRuleError, TracerConversionError
 from wengert.numpy._family import (
     declare,
     defun,
+    unwrap_all,
     linear,
     ndim_of,
     positive,
@@ -205,13 +205,61 @@ cumsum_p = linear(
     spec={"cases": _scan_cases},
 )
 
+def _first_zero_split(x, axis):
+    """cumprod(x) = cumprod(x1) * m, with x1 = x but for its first zero along ``axis`` made 1,
+    and m = x at that zero from there on (1 before it). Rows with no zero: x1 = x, m = 1.
+    Applied until no zero is left, it gives cumprod's rules without dividing by a zero, at
+    every order (each factor is differentiable)."""
+    n = shape_of(x)[axis]
+    k = np.reshape(np.arange(n), (n,) + (1,) * (ndim_of(x) - axis - 1))
+    zero = x == 0
+    z = np.where(np.any(zero, axis=axis, keepdims=True),
+                 np.argmax(zero, axis=axis, keepdims=True), n)  # fmt: skip
+    x_z = np.take_along_axis(x, np.minimum(z, n - 1), axis=axis)
+    x1 = np.where(k == z, 1.0, x)
+    m = np.where(k >= z, x_z, 1.0)
+    return x1, m, k, z
+
+
+def _has_zero(x) -> bool:
+    return bool(np.any(unwrap_all(x) == 0))
+
+
+def _cumprod_jvp(ts, ans, x, *, axis):
+    t = ts[0]
+    if not _has_zero(x):
+        return ans * np.cumsum(t / x, axis=axis)
+    x1, m, k, z = _first_zero_split(x, axis)
+    y1 = np.cumprod(x1, axis=axis)
+    t1 = np.where(k == z, 0.0, t)
+    t_z = np.take_along_axis(t, np.minimum(z, shape_of(x)[axis] - 1), axis=axis)
+    return _cumprod_jvp((t1,), y1, x1, axis=axis) * m + y1 * np.where(k >= z, t_z, 0.0)
+
+
+def _cumprod_vjp(g, ans, which, x, *, axis):
+    if not _has_zero(x):
+        return (_flip_cumsum(g * ans, axis) / x,)
+    x1, m, k, z = _first_zero_split(x, axis)
+    y1 = np.cumprod(x1, axis=axis)
+    (g1,) = _cumprod_vjp(g * m, y1, (0,), x1, axis=axis)
+    g_z = np.sum(np.where(k >= z, g * y1, 0.0), axis=axis, keepdims=True)
+    return (np.where(k == z, g_z, g1),)
+
+
+def _cumprod_cases(rng):
+    x = rng.uniform(0.5, 1.5, (3, 4))
+    zeros = x.copy()
+    zeros[0, 1] = zeros[1, 0] = zeros[2, 1] = zeros[2, 3] = 0.0  # one, first, and two zeros
+    return [((x,), dict(axis=0)), ((x,), dict(axis=1)), ((zeros,), dict(axis=1))]
+
+
 cumprod_p = declare(
     "cumprod",
     lambda x, *, axis: np.cumprod(x, axis=axis),
-    jvp=lambda ts, ans, x, *, axis: ans * np.cumsum(ts[0] / x, axis=axis),
-    vjp=lambda g, ans, which, x, *, axis: (_flip_cumsum(g * ans, axis) / x,),
+    jvp=_cumprod_jvp,
+    vjp=_cumprod_vjp,
     batch=_cumsum_batch,
-    spec={"cases": _scan_cases},
+    spec={"cases": _cumprod_cases},
 )
 
 
