@@ -17,6 +17,11 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import wengert as wg
 from wengert.core.primitive import registry
+
+try:  # the scipy.special rules register when SciPy's module is imported: cover them too
+    import scipy.special  # noqa: F401
+except ImportError:  # pragma: no cover - scipy is in the test extra
+    pass
 from wengert.testing import check_grads
 
 # Internal plumbing (projections of multi-output operations) is covered by the custom-rule

@@ -196,9 +196,14 @@ def test_softplus_logaddexp_is_stable():
         assert grad_at(softplus, x) == pytest.approx(1 / (1 + np.exp(-x)), rel=1e-15)
 
 
-def test_sigmoid_expit_has_no_rule_yet():
-    with pytest.raises(NoRuleError, match="expit"):
-        wg.grad(scipy.special.expit)(1.0)
+def test_sigmoid_expit_is_stable_in_both_tails():
+    # expit's rule is ans * expit(-x): 0 at +-1000, 0.25 at 0, full precision in the tails.
+    assert grad_at(scipy.special.expit, 1000.0) == 0.0
+    assert grad_at(scipy.special.expit, -1000.0) == 0.0
+    assert grad_at(scipy.special.expit, 0.0) == 0.25
+    for x in (-700.0, -30.0, 2.0, 30.0, 700.0):
+        e = np.exp(-abs(x))
+        assert grad_at(scipy.special.expit, x) == pytest.approx(e / (1 + e) ** 2, rel=1e-14)
 
 
 def test_sigmoid_logaddexp_spelling_is_stable():
@@ -214,11 +219,14 @@ def test_sigmoid_logaddexp_spelling_is_stable():
         assert sigmoid(x) == pytest.approx(scipy.special.expit(x), rel=1e-14)
 
 
-def test_logsumexp_scipy_is_refused():
+def test_logsumexp_scipy_is_refused_and_wengert_scipy_is_stable():
     # SciPy's logsumexp coerces its input with np.asarray: the clear error, not a wrong
-    # number.
+    # number; wengert.scipy.special.logsumexp is the differentiable one.
     with pytest.raises(TracerConversionError, match="asarray"):
         wg.grad(scipy.special.logsumexp)(np.array([1.0, 2.0]))
+    from wengert.scipy import special as wss
+
+    np.testing.assert_array_equal(grad_at(wss.logsumexp, np.array([1000.0, 1000.0])), [0.5, 0.5])
 
 
 def test_logsumexp_recipe_is_stable():
@@ -232,9 +240,14 @@ def test_logsumexp_recipe_is_stable():
     np.testing.assert_allclose(grad_at(lambda x: logsumexp(x)[0], x), softmax(x), rtol=1e-14)
 
 
-def test_log_softmax_scipy_is_refused():
+def test_log_softmax_scipy_is_refused_and_wengert_scipy_is_exact():
     with pytest.raises(TracerConversionError, match="asarray"):
         wg.grad(lambda x: scipy.special.log_softmax(x)[0])(np.array([1.0, 2.0]))
+    from wengert.scipy import special as wss
+
+    x = np.array([1000.0, 1000.0, 0.0])
+    np.testing.assert_allclose(wg.jacrev(wss.log_softmax)(x), np.eye(3) - softmax(x)[None, :],
+                               rtol=0, atol=1e-15)  # fmt: skip
 
 
 def test_log_softmax_recipe_is_stable():
