@@ -13,7 +13,7 @@ import pytest
 import scipy.special
 
 import wengert as wg
-from wengert.errors import NoRuleError, TracerConversionError
+from wengert.errors import TracerConversionError
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sharp-bits.md"
 
