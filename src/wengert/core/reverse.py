@@ -64,14 +64,7 @@ class VJPTrace(Trace):
             else:
                 ans = prim.impl(va)
         else:
-            vals, parents, which = [], [], []
-            for i, a in enumerate(args):
-                if type(a) is VJPTracer and a._trace is self:
-                    vals.append(a.primal)
-                    parents.append(a.idx)
-                    which.append(i)
-                else:
-                    vals.append(a)
+            vals, parents, which = self._split(args)
             ans = prim.bind(*vals, **params)
         if prim.nondiff:
             return ans
@@ -83,6 +76,14 @@ class VJPTrace(Trace):
     def record(self, prim, args, ans, params) -> "VJPTracer":
         """A node for an operation whose output ``ans`` was computed elsewhere (a custom
         rule's forward function): ``args`` are this trace's tracers and constants."""
+        vals, parents, which = self._split(args)
+        tape = self.tape
+        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
+        tape.append(node)
+        return node
+
+    def _split(self, args):
+        """(values one level down, tape positions of this trace's arguments, their places)."""
         vals, parents, which = [], [], []
         for i, a in enumerate(args):
             if type(a) is VJPTracer and a._trace is self:
@@ -91,10 +92,7 @@ class VJPTrace(Trace):
                 which.append(i)
             else:
                 vals.append(a)
-        tape = self.tape
-        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
-        tape.append(node)
-        return node
+        return vals, parents, which
 
     def new_input(self, primal) -> "VJPTracer":
         """A tracer for an input: a node with no rule, where cotangents collect."""
