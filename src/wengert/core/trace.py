@@ -224,16 +224,6 @@ class Tracer:
     def __bool__(self):
         return bool(self.primal)
 
-    def __getattr__(self, name):
-        # Only reached when nothing defines ``name``: an ndarray method with no rule (or an
-        # in-place one such as x.sort()) gets the clear error, anything else AttributeError.
-        if not name.startswith("_") and hasattr(_ndarray, name):
-            raise NoRuleError(
-                f"ndarray.{name} has no differentiation rule in wengert (methods that work "
-                f"in place, such as x.sort(), cannot be recorded). Use the NumPy function "
-                f"(np.{name}(x)) if it has a rule, or wg.stop_gradient(x). {ERRORS_DOC}"
-            )
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __hash__(self):
         return id(self)

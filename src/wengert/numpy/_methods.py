@@ -107,6 +107,24 @@ def __setitem__(self, idx, value):
     )
 
 
+def _in_place(name):
+    # An explicit method, not a class __getattr__: that would slow every attribute access of
+    # every tracer (CPython cannot specialise lookups on a class with __getattr__).
+    def method(self, *args, **kwargs):
+        raise _trace.NoRuleError(
+            f"ndarray.{name} works in place, which wengert cannot record on a traced array. "
+            f"Use the function that returns a new array (np.{name}(x)) if it has a rule, or "
+            f"wg.stop_gradient(x). {_trace.ERRORS_DOC}"
+        )
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("sort", "partition", "fill", "put", "resize", "itemset", "setfield", "byteswap"):
+    setattr(Tracer, _name, _in_place(_name))
+
+
 def _method(np_fn, shape_args=False):
     handler = function_rules[np_fn]
     if shape_args:
