@@ -175,6 +175,9 @@ def _materialize(g, x):
     s = _shape(x)
     if _shape(g) != s:
         g = np.broadcast_to(g, s)
+    dx = _dtype(x)
+    if _dtype(g) != dx and np.dtype(dx).kind in "fc":
+        g = g.astype(dx)  # float32 inputs get float32 gradients, whatever they met
     if type(g) is np.ndarray and not g.flags.writeable:
         g = g.copy()
     elif isinstance(g, np.generic) and isinstance(x, np.ndarray):
@@ -360,7 +363,10 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     for o in out_leaves:
         if isinstance(o, JVPTracer) and o._trace is trace:
             primals_out.append(o.primal)
-            tangents_out.append(o.tangent)
+            t = o.tangent
+            if not isinstance(t, Tracer) and _dtype(t) != _dtype(o.primal):
+                t = np.asarray(t, dtype=_dtype(o.primal))[()]  # the output's dtype, as JAX
+            tangents_out.append(t)
         else:
             primals_out.append(o)
             dt = _dtype(o)
