@@ -83,7 +83,7 @@ def elementwise_ops() -> dict[str, tuple[str, ...]]:
     return {
         name: tuple(d.__name__ for d in p.spec["domain"])
         for name, p in sorted(registry.items())
-        if p.spec.get("kind") == "elementwise" and not p.nondiff
+        if (p.spec or {}).get("kind") == "elementwise" and not p.nondiff
         and not p.spec.get("complex_only") and hasattr(np, name)
     }  # fmt: skip
 
@@ -160,7 +160,7 @@ class Builder:
         expr = template.format(*(a.name for a in args))
         value = eval(expr, {"np": np}, self.env)
         arr = np.asarray(value)
-        if arr.dtype.kind != "f" or not np.all(np.abs(arr) < 1e8):  # NaN fails this too
+        if arr.dtype.kind != "f" or not np.all(np.abs(arr) < 1e8) or arr.ndim > MAX_NDIM:
             raise AssertionError(
                 f"generator bug: {expr} = {value!r} after\n" + "\n".join(self.lines)
             )
@@ -362,7 +362,7 @@ class Builder:
         s = a.shape
         options = ["np.reshape({0}, -1)", "{0}.ravel()", "np.copy({0})", "{0}.astype(np.float64)"]
         if len(s) >= 1:
-            options += ["np.flip({0}, 0)", f"np.reshape({{0}}, {(1,) + s[1:] + (s[0],)!r})"]
+            options += ["np.flip({0}, 0)", f"np.reshape({{0}}, {s[1:] + (s[0],)!r})"]
         if len(s) >= 1 and s[0] >= 2:
             options += ["np.split({0}, [1])[0]", "np.split({0}, [1])[1]"]
         if len(s) >= 2:
@@ -432,7 +432,7 @@ class Builder:
 def _products(s: tuple, n: int) -> list:
     """Products with an operand of shape ``s``: (spelling, the other operand's shape or None
     for a one-operand einsum); ``n`` is a free output side."""
-    if len(s) == 0:
+    if not 1 <= len(s) <= MAX_NDIM:
         return []
     common = [("...i,...i->...", s[-1:]), ("...i->...", None)]
     if len(s) == 1:
