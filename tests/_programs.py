@@ -341,18 +341,21 @@ class Builder:
         a = self.expr(depth, spine)
         s = a.shape
         options = []
-        if len(s) < MAX_NDIM:
-            options += ["{0}[None]", "{0}[..., None]"]
+        if 1 <= len(s) < MAX_NDIM:  # these add an axis
+            last = s[0] - 1
+            options += ["{0}[None]", "{0}[..., None]",
+                        f"{{0}}[np.array([[0, {last}], [{last}, 0]])]"]  # fmt: skip
         if len(s) >= 1:
             last = s[0] - 1
             options += ["{0}[0]", "{0}[-1]", "{0}[::-1]", "{0}[..., 0]",
                         f"{{0}}[[0, {last}, 0]]",  # repeated: the cotangents add up
-                        f"{{0}}[np.array([[0, {last}], [{last}, 0]])]",
                         f"{{0}}[np.array({[k % 2 == 0 for k in range(s[0])]!r})]"]  # fmt: skip
         if len(s) >= 1 and s[0] >= 2:
             options += ["{0}[1:]", "{0}[:-1]"]
+        if len(s) == 2:
+            options += ["{0}[-1:, None]"]
         if len(s) >= 2:
-            options += ["{0}[:, [0, 0]]", "{0}[::-1, -1]", "{0}[-1:, None]"]
+            options += ["{0}[:, [0, 0]]", "{0}[::-1, -1]"]
         if len(s) >= 2 and s[1] >= 2:
             options += ["{0}[:, 1:]", "{0}[:, ::2]", f"{{0}}[[0, {s[0] - 1}], [1, 0]]"]
         return self.emit(self.pick(options), a, op="getitem") if options else None

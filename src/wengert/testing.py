@@ -15,6 +15,7 @@ import numpy as np
 
 from wengert import tree
 from wengert.api import jvp, vjp
+from wengert.errors import WengertError
 
 __all__ = ["check_grads", "numerical_jvp", "GradientCheckError", "TOLERANCES"]
 
@@ -24,7 +25,7 @@ TOLERANCES = {np.dtype(np.float64): (1e-5, 1e-6), np.dtype(np.float32): (2e-2, 2
 EPS = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3, np.dtype(np.complex128): 1e-6}
 
 
-class GradientCheckError(AssertionError):
+class GradientCheckError(WengertError, AssertionError):
     """A derivative disagreed with its independent reference."""
 
 
