@@ -48,9 +48,6 @@ class JVPTrace(Trace):
             return ans
         return JVPTracer(self, ans, t)
 
-    def wrap(self, primal, tangent) -> "JVPTracer":
-        return JVPTracer(self, primal, tangent)
-
 
 class JVPTracer(Tracer):
     __slots__ = ("primal", "tangent")
