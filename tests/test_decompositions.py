@@ -1,6 +1,6 @@
 """np.linalg solves and decompositions under wengert: a Gaussian-process negative log marginal
 likelihood (cholesky and solve) against finite differences in both modes and at second order,
-closed forms for det, inv and eigh, NumPy's named-tuple results, the vector form
+closed forms for det, slogdet, inv and eigh, NumPy's named-tuple results, the vector form
 of solve, batching, and the error for complex Hermitian input. Every primitive is also in the
 registry-driven property test (test_primitives.py).
 
@@ -51,20 +51,20 @@ def gp_nlml(theta, x=X, y=Y):
     return 0.5 * y @ alpha + 0.5 * log_det + 0.5 * len(x) * np.log(2 * np.pi)
 
 
-def gp_nlml_det(theta, x=X, y=Y):
+def gp_nlml_slogdet(theta, x=X, y=Y):
     ell, amp, noise = np.exp(theta[0]), np.exp(theta[1]), np.exp(theta[2])
     d = x[:, None] - x[None, :]
     k = amp**2 * np.exp(-0.5 * d**2 / ell**2) + noise**2 * np.eye(len(x))
-    logdet = np.log(np.linalg.det(k))
+    _, logdet = np.linalg.slogdet(k)
     return 0.5 * y @ np.linalg.solve(k, y) + 0.5 * logdet + 0.5 * len(x) * np.log(2 * np.pi)
 
 
 def test_gp_nlml_value_is_numpys():
     close(wg.value_and_grad(gp_nlml)(THETA)[0], gp_nlml(THETA))
-    close(gp_nlml(THETA), gp_nlml_det(THETA))
+    close(gp_nlml(THETA), gp_nlml_slogdet(THETA))
 
 
-@pytest.mark.parametrize("f", [gp_nlml, gp_nlml_det], ids=["cholesky", "det"])
+@pytest.mark.parametrize("f", [gp_nlml, gp_nlml_slogdet], ids=["cholesky", "slogdet"])
 def test_gp_nlml_gradient_both_modes(f):
     reference = grad_fd(f, THETA)
     close(wg.grad(f)(THETA), reference, FD)
@@ -87,9 +87,20 @@ def test_gp_nlml_second_order_in_length_scale():
 def test_log_abs_det_gradient_is_inverse_transpose():
     a = general(4)[[1, 0, 2, 3]]  # a negative determinant
     expected = np.linalg.inv(a).T
+    close(wg.grad(lambda m: np.linalg.slogdet(m)[1])(a), expected)
+    close(wg.grad(lambda m: np.linalg.slogdet(m).logabsdet)(a), expected)
     close(wg.grad(lambda m: np.log(np.abs(np.linalg.det(m))))(a), expected)
-    close(wg.jacfwd(lambda m: np.log(np.abs(np.linalg.det(m))))(a), expected)
     close(wg.grad(np.linalg.det)(a), np.linalg.det(a) * expected)
+    close(wg.jacfwd(lambda m: np.linalg.slogdet(m).logabsdet)(a), expected)
+
+
+def test_slogdet_sign_is_piecewise_constant():
+    a = general(3)[[1, 0, 2]]
+    sign, logdet = np.linalg.slogdet(a)
+    close(wg.grad(lambda m: np.linalg.slogdet(m).sign * 2.0)(a), np.zeros((3, 3)))
+    got = wg.vmap(np.linalg.slogdet)(np.stack([a, general(3, 1)]))
+    close(got.sign, [sign, 1.0])
+    close(got.logabsdet, [logdet, np.linalg.slogdet(general(3, 1))[1]])
 
 
 def test_inverse_derivatives():
@@ -156,7 +167,7 @@ def test_vmap_of_grad_over_stacked_matrices():
         return np.sum(np.linalg.cholesky(m)) + np.linalg.eigh(m).eigenvalues[-1]
 
     close(wg.vmap(wg.grad(f))(mats), np.stack([wg.grad(f)(m) for m in mats]))
-    close(wg.grad(lambda m: np.sum(np.log(np.linalg.det(m))))(mats),
+    close(wg.grad(lambda m: np.sum(np.linalg.slogdet(m)[1]))(mats),
           np.linalg.inv(mats).transpose(0, 2, 1))  # fmt: skip
 
 

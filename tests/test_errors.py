@@ -137,11 +137,11 @@ def test_writing_into_a_traced_array():
 @pytest.mark.parametrize(
     "f, x, name",
     [
-        (lambda x: np.linalg.slogdet(x)[1], np.eye(2) * 2, "numpy.linalg.slogdet"),
+        (lambda x: np.linalg.matrix_rank(x) * x[0, 0], np.eye(2) * 2, "numpy.linalg.matrix_rank"),
         (lambda x: np.sum(np.histogram(x)[0] * x[0]), X3, "numpy.histogram"),
         (lambda x: np.sum(np.spacing(x)), X3, "np.spacing"),
     ],
-    ids=["slogdet", "histogram", "ufunc"],
+    ids=["matrix_rank", "histogram", "ufunc"],
 )
 def test_function_without_rule(f, x, name):
     with raises(NotImplementedError, wg.NoRuleError, re.escape(name) + " has no differentiation"):

@@ -1,9 +1,10 @@
-"""Solves and decompositions: ``np.linalg.inv solve det cholesky eigh``, for stacked
+"""Solves and decompositions: ``np.linalg.inv solve det slogdet cholesky eigh``, for stacked
 matrices (every axis before the last two is a stack axis, as in ``np.linalg``).
 
 - Transposes are plain (JAX's convention for complex numbers). ``inv``, ``solve`` and
-  ``det`` are holomorphic and take complex matrices; ``cholesky`` and ``eigh`` take real
-  symmetric matrices only.
+  ``det`` are holomorphic and take complex matrices; ``slogdet`` takes them too, with
+  JAX's rule for the sign (``d sign = sign * 1j * Im(tr(A^-1 dA))``, zero for real input).
+  ``cholesky`` and ``eigh`` take real symmetric matrices only.
 - ``cholesky`` and ``eigh`` read one triangle of their input, as LAPACK does (the lower one;
   the upper one for ``cholesky(upper=True)`` and ``eigh(UPLO="U")``). Their derivative is
   that of the function NumPy computes: the other triangle's tangent is ignored and its
@@ -13,11 +14,11 @@ matrices (every axis before the last two is a stack axis, as in ``np.linalg``).
 - ``eigh`` assumes distinct eigenvalues: the eigenvectors' derivative divides by the gaps
   ``w_j - w_i``. Where two eigenvalues are exactly equal that term is taken as zero, so the
   eigenvalues' own derivative stays finite (the eigenvectors' is then not defined).
-- ``det`` differentiates through ``inv``/``solve``: undefined at singular A.
-- ``eigh`` has two outputs. It is one primitive returning one packed array (``[w; v]`` as
-  ``n + 1`` rows), so the generic property test covers it like any op; the entry point
-  returns NumPy's named tuple of the projections (``w, v = np.linalg.eigh(A)``,
-  ``np.linalg.eigh(A).eigenvalues``).
+- ``det`` and ``slogdet`` differentiate through ``inv``/``solve``: undefined at singular A.
+- ``slogdet`` and ``eigh`` have two outputs. Each is one primitive returning one packed array
+  (``[sign, logabsdet]`` on a last axis of 2; ``[w; v]`` as ``n + 1`` rows), so the generic
+  property test covers it like any op; the entry points return NumPy's named tuples of the
+  projections (``sign, logdet = np.linalg.slogdet(A)``, ``np.linalg.eigh(A).eigenvalues``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from wengert.numpy._family import (
     sum_to,
 )
 
+SlogdetResult = collections.namedtuple("SlogdetResult", ["sign", "logabsdet"])
 EighResult = collections.namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 
 
@@ -135,7 +137,7 @@ def _solve(a, b):
     return solve_p.bind(a, b)
 
 
-# -- det -------------------------------------------------------------------------------
+# -- det and slogdet -------------------------------------------------------------------------
 def _det_jvp(ts, ans, a):
     return ans * _trace_solve(a, ts[0])  # d det = det tr(A^-1 dA)
 
@@ -146,6 +148,40 @@ def _det_vjp(g, ans, which, a):
 
 det_p = declare("det", np.linalg.det, jvp=_det_jvp, vjp=_det_vjp, batch=batch_unary,
                 spec={"cases": _square_cases})  # fmt: skip
+
+
+def _slogdet_impl(a):
+    sign, logabsdet = np.linalg.slogdet(a)
+    return np.stack([sign, logabsdet.astype(sign.dtype)], axis=-1)
+
+
+def _slogdet_jvp(ts, ans, a):
+    t = _trace_solve(a, ts[0])  # d log|det| = Re tr(A^-1 dA)
+    if is_complex(ans):
+        return np.stack([ans[..., 0] * 1j * np.imag(t), np.real(t) + 0j], axis=-1)
+    return np.stack([np.zeros_like(t), t], axis=-1)
+
+
+def _slogdet_vjp(g, ans, which, a):
+    c = g[..., 1]
+    if is_complex(ans):  # the transposes of t -> Re t and t -> sign * 1j * Im t
+        c = np.real(c) + 1j * np.imag(g[..., 0] * ans[..., 0])
+    return (_as_matrix(c) * _mT(np.linalg.inv(a)),)
+
+
+def _slogdet_cases(rng):
+    flipped = _general(rng, 3, 3)[[1, 0, 2]]  # a negative determinant
+    return _square_cases(rng) + [((flipped,), {})]
+
+
+slogdet_p = declare("slogdet", _slogdet_impl, jvp=_slogdet_jvp, vjp=_slogdet_vjp,
+                    batch=batch_unary, spec={"cases": _slogdet_cases})  # fmt: skip
+
+
+def _slogdet(a):
+    packed = slogdet_p.bind(operand(a))
+    logabsdet = packed[..., 1]
+    return SlogdetResult(packed[..., 0], np.real(logabsdet) if is_complex(packed) else logabsdet)
 
 
 # -- the triangle LAPACK reads -----------------------------------------------------------
@@ -257,6 +293,6 @@ def _eigh(a, UPLO="L"):
 
 
 for _fn, _h in [(np.linalg.inv, lambda a: inv_p.bind(operand(a))), (np.linalg.solve, _solve),
-                (np.linalg.det, lambda a: det_p.bind(operand(a))), (np.linalg.cholesky, _cholesky),
-                (np.linalg.eigh, _eigh)]:  # fmt: skip
+                (np.linalg.det, lambda a: det_p.bind(operand(a))), (np.linalg.slogdet, _slogdet),
+                (np.linalg.cholesky, _cholesky), (np.linalg.eigh, _eigh)]:  # fmt: skip
     defun(_fn, _h)
