@@ -108,7 +108,6 @@ def test_derivatives_match_finite_differences(name, reduced, data):
 @given(data=st.data())
 def test_batching_matches_a_loop(name, data):
     prim = registry[name]
-    rng = np.random.default_rng(0)
     for args, params in _cases(prim, data):
         argnums = _diff_argnums(prim, args) or [0]
         f = _closed_over(prim, args, params, argnums)

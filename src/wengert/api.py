@@ -11,7 +11,7 @@ from wengert import debug as _debug
 from wengert import tree
 from wengert.core import trace as _trace
 from wengert.core.batching import BatchTrace, BatchTracer
-from wengert.core.forward import JVPTrace, JVPTracer
+from wengert.core.forward import JVPTracer
 from wengert.core.reverse import VJPTrace, VJPTracer, backward
 from wengert.core.trace import Tracer
 from wengert.numpy._family import unwrap_all
@@ -53,23 +53,19 @@ def _dtype(x):
 def _as_input(x, fname: str, k: int):
     """A differentiable input leaf: floats and complex pass, Python scalars become NumPy
     scalars, integers and booleans are refused."""
-    if isinstance(x, Tracer):
-        kind = np.dtype(x.dtype).kind
-    elif isinstance(x, (float, complex)) and not isinstance(x, bool):
+    if isinstance(x, (float, complex)) and not isinstance(x, bool):
         return np.float64(x) if isinstance(x, float) else np.complex128(x)
-    else:
-        if not isinstance(x, (np.ndarray, np.generic)):
-            if type(x) in (list, tuple) or np.ndim(x) or not np.isscalar(x):
-                raise InputTypeError(
-                    f"{fname}: argument {k} is a {type(x).__name__}, not an array. Pass a "
-                    f"NumPy array (np.asarray(...)) or a float. {_DOC}"
-                )
-        kind = np.result_type(x).kind
-    if kind not in "fc":
+    if not isinstance(x, (Tracer, np.ndarray, np.generic)) and not np.isscalar(x):
         raise InputTypeError(
-            f"{fname}: argument {k} has dtype {np.result_type(x) if not isinstance(x, Tracer) else x.dtype}"
-            ", but only floating-point (or complex) inputs can be differentiated. Pass floats: "
-            f"2.0 instead of 2, or x.astype(float). {_DOC}"
+            f"{fname}: argument {k} is a {type(x).__name__}, not an array. Pass a "
+            f"NumPy array (np.asarray(...)) or a float. {_DOC}"
+        )
+    dtype = np.dtype(x.dtype) if isinstance(x, Tracer) else np.result_type(x)
+    if dtype.kind not in "fc":
+        raise InputTypeError(
+            f"{fname}: argument {k} has dtype {dtype}, but only floating-point (or complex) "
+            f"inputs can be differentiated. Pass floats: 2.0 instead of 2, or x.astype(float). "
+            f"{_DOC}"
         )
     return x
 
@@ -200,9 +196,8 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     (array([ 2., -2.]),)
     """
     rec = _vjp_trace(fun, primals, "vjp", has_aux)
-    trace, leaves, treedef, out_leaves, out_tree, aux = (
-        rec.trace, rec.leaves, rec.treedef, rec.out_leaves, rec.out_tree, rec.aux)  # fmt: skip
-    out = tree.unflatten(out_tree, [_unwrap_for(o, trace) for o in out_leaves])
+    out_leaves, out_tree = rec.out_leaves, rec.out_tree
+    out = tree.unflatten(out_tree, [_unwrap_for(o, rec.trace) for o in out_leaves])
     out_shapes = [(_shape(o), _dtype(o)) for o in out_leaves]
 
     def pullback(ct):
@@ -224,10 +219,9 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
                     f"real ({d}); its imaginary part would be dropped. Pass a real "
                     f"cotangent. {_DOC}"
                 )
-        grads = _run_backward(rec, ct_leaves, free=False)
-        return tree.unflatten(treedef, grads)
+        return tree.unflatten(rec.treedef, _run_backward(rec, ct_leaves, free=False))
 
-    return (out, pullback, aux) if has_aux else (out, pullback)
+    return (out, pullback, rec.aux) if has_aux else (out, pullback)
 
 
 def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
@@ -243,8 +237,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
     def value_and_grad_fun(*args, **kwargs):
         dyn, rebuild, multi = _argnums_split(args, argnums, "grad")
         rec = _vjp_trace(lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux)
-        trace, treedef, out_leaves, out_tree, aux = (
-            rec.trace, rec.treedef, rec.out_leaves, rec.out_tree, rec.aux)  # fmt: skip
+        out_leaves, out_tree = rec.out_leaves, rec.out_tree
         if len(out_leaves) != 1 or out_tree.kind is not None:
             raise OutputShapeError(
                 f"grad requires a scalar output, but f returned a {type(tree.unflatten(out_tree, out_leaves)).__name__}. "
@@ -256,16 +249,16 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False) -> Callable:
                 f"grad requires a scalar output, but f returned shape {_shape(out)}. Reduce it "
                 f"(e.g. np.sum), or use wg.jacrev / wg.vjp for non-scalar outputs. {_DOC}"
             )
-        value = _unwrap_for(out, trace)
+        value = _unwrap_for(out, rec.trace)
         if np.dtype(_dtype(out)).kind == "c":
             raise OutputShapeError(
                 "grad requires a real output, but f returned a complex value. Take np.real "
                 f"or np.abs of it, or use wg.vjp. {_DOC}"
             )
         grads = _run_backward(rec, [np.ones_like(value)], free=True)
-        g = tree.unflatten(treedef, grads)
+        g = tree.unflatten(rec.treedef, grads)
         g = g if multi else g[0]
-        return ((value, aux), g) if has_aux else (value, g)
+        return ((value, rec.aux), g) if has_aux else (value, g)
 
     return value_and_grad_fun
 

@@ -62,7 +62,9 @@ def wengert_list(fun: Callable) -> Callable:
             out = _call(fun, tree.unflatten(treedef, [trace.new_input(x) for x in leaves]))
         finally:
             trace.close()
-        return WengertList(tape, leaves, tree.flatten(out)[0], _input_names(fun, args))
+        outputs = [o.idx for o in tree.flatten(out)[0]
+                   if isinstance(o, VJPTracer) and o._trace is trace]  # fmt: skip
+        return WengertList(tape, len(leaves), outputs, _input_names(fun, args))
 
     return build
 
@@ -81,11 +83,10 @@ def _input_names(fun, args) -> list | None:
 class WengertList:
     """The primal trace of one evaluation, with optional tangent and adjoint traces."""
 
-    def __init__(self, tape, inputs, outputs, names):
+    def __init__(self, tape, n_inputs, outputs, names):
         self._tape = tape
-        self._n = len(inputs)
-        self._outputs = [o.idx for o in outputs if isinstance(o, VJPTracer) and o._trace is
-                         (tape[0]._trace if tape else None)]  # fmt: skip
+        self._n = n_inputs
+        self._outputs = outputs  # tape positions of the traced outputs
         self._tangents: list | None = None
         self._adjoints: list | None = None
         self._labels = names

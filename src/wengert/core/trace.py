@@ -21,7 +21,7 @@ import itertools
 import os
 import sys
 
-from numpy import __file__ as _numpy_file
+import numpy as _np
 from numpy import ndarray as _ndarray
 
 from wengert.errors import (
@@ -122,7 +122,7 @@ class ClosedTrace(Trace):
 
 _LIBRARY_DIRS = (
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # the wengert package
-    os.path.dirname(os.path.abspath(_numpy_file)),
+    os.path.dirname(os.path.abspath(_np.__file__)),
 )
 
 
@@ -196,9 +196,7 @@ class Tracer:
         # one traced array as soon as it meets a traced operation or leaves the function.
         # Anything else would silently drop the derivative: refuse.
         if self.shape == () and (dtype is None or dtype == object):
-            import numpy
-
-            out = numpy.empty((), dtype=object)
+            out = _np.empty((), dtype=object)
             out[()] = self
             return out
         raise _conversion_error("np.asarray (or assignment into a plain ndarray)", self)
@@ -265,18 +263,14 @@ class Tracer:
 def _shape(x) -> tuple:
     s = getattr(x, "shape", None)
     if s is None:
-        import numpy
-
-        return numpy.shape(x)
+        return _np.shape(x)
     return tuple(s)
 
 
 def _dtype(x):
     d = getattr(x, "dtype", None)
     if d is None:
-        import numpy
-
-        return numpy.result_type(x)
+        return _np.result_type(x)
     return d
 
 
