@@ -104,13 +104,13 @@ class CheckedVJPTrace(VJPTrace):
         """The backward-pass check, which outlives the trace's open life."""
         sites = self.sites
 
-        def check(node, cts):
+        def check(prim, idx, cts):
             for c in cts:
                 if isinstance(c, SparseCotangent):
                     c = c.materialize()
                 if c is not None and not _finite(c):
-                    _raise(node.prim.name, f"a non-finite cotangent ({_what(c)})", "backward",
-                           sites.get(node.idx, "<unknown>"))  # fmt: skip
+                    _raise(prim.name, f"a non-finite cotangent ({_what(c)})", "backward",
+                           sites.get(idx, "<unknown>"))  # fmt: skip
 
         return check
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from wengert import tree
 from wengert.api import _as_input, _call, _materialize
-from wengert.core.reverse import VJPTrace, VJPTracer, backward
+from wengert.core.reverse import Node, VJPTrace, VJPTracer, backward
 
 __all__ = ["wengert_list", "WengertList", "Row"]
 
@@ -56,7 +56,7 @@ def wengert_list(fun: Callable) -> Callable:
     def build(*args) -> WengertList:
         leaves, treedef = tree.flatten(args)
         leaves = [_as_input(x, "wengert_list", k) for k, x in enumerate(leaves)]
-        trace = VJPTrace()
+        trace = VJPTrace(keep=True)  # every value, for the primal trace
         tape = trace.tape
         try:
             out = _call(fun, tree.unflatten(treedef, [trace.new_input(x) for x in leaves]))
@@ -84,7 +84,7 @@ class WengertList:
     """The primal trace of one evaluation, with optional tangent and adjoint traces."""
 
     def __init__(self, tape, n_inputs, outputs, names):
-        self._tape = tape
+        self._tape = [Node._make(t) for t in tape]
         self._n = n_inputs
         self._outputs = outputs  # tape positions of the traced outputs
         self._tangents: list | None = None
@@ -98,14 +98,14 @@ class WengertList:
         if len(t_leaves) != self._n:
             raise ValueError(f"forward needs {self._n} tangents, one per input; got "
                              f"{len(t_leaves)}.")  # fmt: skip
-        dots = [np.asarray(t, dtype=float) * np.ones_like(n.primal) for t, n in
+        dots = [np.asarray(t, dtype=float) * np.ones_like(n.ans) for t, n in
                 zip(t_leaves, self._tape)]  # fmt: skip
         for node in self._tape[self._n :]:
             ts = [None] * len(node.vals)
             for k, p in zip(node.which, node.parents):
                 ts[k] = dots[p]
-            t = node.prim.jvp(ts, node.primal, *node.vals, **node.params)
-            dots.append(np.zeros_like(node.primal, dtype=float) if t is None else t)
+            t = node.prim.jvp(ts, node.ans, *node.vals, **node.params)
+            dots.append(np.zeros_like(node.ans, dtype=float) if t is None else t)
         self._tangents = dots
         return self
 
@@ -114,10 +114,10 @@ class WengertList:
         if not self._outputs:
             raise ValueError("the function's output does not depend on its inputs.")
         out = self._outputs[-1]
-        g = np.asarray(cotangent, dtype=float) * np.ones_like(self._tape[out].primal)
+        g = np.asarray(cotangent, dtype=float) * np.ones_like(self._tape[out].ans)
         record = [None] * len(self._tape)
         backward(self._tape, {out: g}, self._n, free=False, record=record)
-        self._adjoints = [0.0 if a is None else _materialize(a, n.primal)
+        self._adjoints = [0.0 if a is None else _materialize(a, n.ans)
                           for a, n in zip(record, self._tape)]  # fmt: skip
         return self
 
@@ -129,7 +129,7 @@ class WengertList:
             op = self._label(i) if i < self._n else self._expression(node, names)
             tangent = None if self._tangents is None else self._tangents[i]
             adjoint = None if self._adjoints is None else self._adjoints[i]
-            rows.append(Row(names[i], op, node.primal, tangent, adjoint))
+            rows.append(Row(names[i], op, node.ans, tangent, adjoint))
         return rows
 
     def _names(self) -> list[str]:
@@ -236,7 +236,7 @@ class WengertList:
         lines = ["digraph wengert {", "  rankdir=LR;", '  node [shape=box, fontname="monospace"];']
         for i, node in enumerate(self._tape):
             label = self._label(i) if i < self._n else node.prim.name
-            text = f"{names[i]} = {label}\\n{_fmt(node.primal)}"
+            text = f"{names[i]} = {label}\\n{_fmt(node.ans)}"
             shape = ", shape=ellipse" if i < self._n else ""
             lines.append(f'  {names[i].replace("-", "m")} [label="{text}"{shape}];')
             for p in node.parents:

@@ -17,6 +17,10 @@ The rule signatures (``args`` are raw values at this level, possibly tracers of 
 ``nondiff``
     the output is piecewise constant (comparisons, ``floor``, ``argmax``): forward and reverse
     traces pass straight through, only batching sees it.
+``keep(which, ans, vals)``
+    optional: ``(ans, vals)`` as the reverse tape should keep them, with stand-ins for the
+    values the VJP does not read (for arguments ``which``), so that large intermediate
+    arrays are freed as soon as the user's code drops them. Without it, all are kept.
 """
 
 from __future__ import annotations
@@ -35,15 +39,17 @@ class Primitive:
     arguments); the core never reads it.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "spec", "__weakref__")
+    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "keep", "spec", "__weakref__")
 
-    def __init__(self, name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=None):
+    def __init__(self, name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, keep=None,
+                 spec=None):  # fmt: skip
         self.name = name
         self.impl = impl
         self.jvp = jvp
         self.vjp = vjp
         self.batch = batch
         self.nondiff = nondiff
+        self.keep = keep
         self.spec = spec
 
     def register(self) -> "Primitive":

@@ -15,18 +15,25 @@ the tape position of argument ``which[k]``; the other arguments are constants of
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from numpy import ndarray as _ndarray
 
 from wengert.core.trace import _NO_PARAMS, Trace, Tracer
 
-__all__ = ["VJPTrace", "VJPTracer", "SparseCotangent", "backward"]
+__all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "backward"]
 
 class VJPTrace(Trace):
+    """``keep=True`` keeps every value on the tape (the Wengert list shows them all);
+    otherwise a primitive with a ``keep`` rule drops, from large records, the values its
+    VJP does not read, so memory is freed during the forward pass as in plain NumPy."""
+
     __slots__ = ()
 
-    def __init__(self):
+    def __init__(self, keep: bool = False):
         super().__init__()
         self.tape = []
+        self.keep = keep
 
     def process(self, prim, args, params):
         # Arities one and two are spelled out: they are nearly every call, and building
@@ -69,18 +76,21 @@ class VJPTrace(Trace):
         if prim.nondiff:
             return ans
         tape = self.tape
-        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
-        tape.append(node)
-        return node
+        idx = len(tape)
+        if prim.keep is not None and type(ans) is _ndarray and ans.size >= KEEP_MIN \
+                and not self.keep:  # fmt: skip
+            tape.append((prim, *prim.keep(which, ans, vals), parents, which, params))
+        else:
+            tape.append((prim, ans, vals, parents, which, params))
+        return VJPTracer(self, ans, idx)
 
     def record(self, prim, args, ans, params) -> "VJPTracer":
         """A node for an operation whose output ``ans`` was computed elsewhere (a custom
         rule's forward function): ``args`` are this trace's tracers and constants."""
         vals, parents, which = self._split(args)
         tape = self.tape
-        node = VJPTracer(self, ans, len(tape), prim, parents, which, vals, params)
-        tape.append(node)
-        return node
+        tape.append((prim, ans, tuple(vals), tuple(parents), tuple(which), params))
+        return VJPTracer(self, ans, len(tape) - 1)
 
     def _split(self, args):
         """(values one level down, tape positions of this trace's arguments, their places)."""
@@ -95,35 +105,47 @@ class VJPTrace(Trace):
         return vals, parents, which
 
     def new_input(self, primal) -> "VJPTracer":
-        """A tracer for an input: a node with no rule, where cotangents collect."""
+        """A tracer for an input: a record with no rule, where cotangents collect."""
         tape = self.tape
-        node = VJPTracer(self, primal, len(tape), None, (), (), (), _NO_PARAMS)
-        tape.append(node)
-        return node
+        tape.append((None, primal, (), (), (), _NO_PARAMS))
+        return VJPTracer(self, primal, len(tape) - 1)
+
+
+# Records whose output has fewer elements keep all their values: dropping them saves little
+# memory and costs a call per operation.
+KEEP_MIN = 1024
+
+
+class Node(NamedTuple):
+    """A tape record, as readers outside the backward loop see it. The tape holds plain
+    tuples in this order (built without a Python call); ``Node._make(tape[i])`` names them.
+
+    ``ans`` and ``vals`` are what the VJP receives: the output and the arguments one level
+    down, where a primitive's ``keep`` rule may have put stand-ins (or None) for values its
+    VJP does not read. ``parents[k]`` is the tape position of argument ``which[k]``."""
+
+    prim: Any
+    ans: Any
+    vals: tuple
+    parents: tuple
+    which: tuple
+    params: dict
 
 
 class VJPTracer(Tracer):
-    __slots__ = ("primal", "idx", "prim", "parents", "which", "vals", "params")
+    """A value followed by a reverse trace: its primal and the tape position of its record
+    (the tape does not hold the tracer, so a value nothing needs is freed with it)."""
 
-    def __init__(self, trace, primal, idx, prim, parents, which, vals, params):
+    __slots__ = ("primal", "idx")
+
+    def __init__(self, trace, primal, idx):
         self._trace = trace
         self.primal = primal
         self.idx = idx
-        self.prim = prim
-        self.parents = parents
-        self.which = which
-        self.vals = vals
-        self.params = params
 
     def _become(self, new: "VJPTracer") -> None:
-        # The old value keeps its tape position in a new node; this object takes over the
-        # update's position, so references to it (the user's) see the written value.
-        tape = self._trace.tape
-        tape[self.idx] = VJPTracer(self._trace, self.primal, self.idx, self.prim, self.parents,
-                                   self.which, self.vals, self.params)  # fmt: skip
-        self.primal, self.idx, self.prim, self.parents = new.primal, new.idx, new.prim, new.parents
-        self.which, self.vals, self.params = new.which, new.vals, new.params
-        tape[new.idx] = self
+        # The old value keeps its record; this object now stands for the update's.
+        self.primal, self.idx = new.primal, new.idx
 
 
 _sparse_types: set = set()
@@ -194,8 +216,8 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
     """Cotangents of the first ``n_inputs`` tape positions, given ``seeds`` {position: g}.
 
     Entries stay ``None`` for inputs that received no cotangent. With ``record`` (a list as
-    long as the tape), the cotangent each node received is stored there: the adjoint trace.
-    ``check(node, cotangents)`` is called after each node (debug_nans).
+    long as the tape), the cotangent each record received is stored there: the adjoint
+    trace. ``check(prim, position, cotangents)`` is called after each record (debug_nans).
     """
     ct = [None] * len(tape)
     owned = [False] * len(tape)
@@ -206,8 +228,6 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
         g = ct[i]
         if g is None:
             if free:
-                node = tape[i]
-                node.vals = None
                 tape[i] = None
             continue
         ct[i] = None
@@ -215,15 +235,15 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
             g = g.materialize()
         if record is not None:
             record[i] = g
-        node = tape[i]
-        params = node.params
+        prim, ans, vals, parents, which, params = tape[i]
+        if free:
+            tape[i] = None  # the locals hold the record's values until the next one
         if params:
-            cts = node.prim.vjp(g, node.primal, node.which, *node.vals, **params)
+            cts = prim.vjp(g, ans, which, *vals, **params)
         else:
-            cts = node.prim.vjp(g, node.primal, node.which, *node.vals)
+            cts = prim.vjp(g, ans, which, *vals)
         if check is not None:
-            check(node, cts)
-        parents = node.parents
+            check(prim, i, cts)
         if len(parents) == 1:
             c = cts[0]
             if c is not None:
@@ -239,9 +259,6 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
                         ct[p] = c
                     else:
                         _add(ct, owned, p, c)
-        if free:
-            node.vals = None
-            tape[i] = None
     if free:
         tape.clear()
     out = ct[:n_inputs]

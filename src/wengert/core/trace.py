@@ -111,12 +111,13 @@ class Trace:
     All slots live here so a trace can change class to ``ClosedTrace`` when it closes.
     """
 
-    __slots__ = ("level", "tape", "size", "sites", "__weakref__")
+    __slots__ = ("level", "tape", "size", "keep", "sites", "__weakref__")
 
     def __init__(self):
         self.level = new_level()
         self.tape = None
         self.size = None
+        self.keep = True
         self.sites = None  # call sites, recorded only by the checked traces of debug_nans
         _open_levels().add(self.level)
 
