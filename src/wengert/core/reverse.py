@@ -77,8 +77,10 @@ class VJPTrace(Trace):
             return ans
         tape = self.tape
         idx = len(tape)
-        if prim.keep is not None and type(ans) is _ndarray and ans.size >= KEEP_MIN \
-                and not self.keep:  # fmt: skip
+        v = vals[0]
+        if prim.keep is not None and not self.keep and (
+                type(ans) is _ndarray and ans.size >= KEEP_MIN
+                or type(v) is _ndarray and v.size >= KEEP_MIN):  # fmt: skip
             tape.append((prim, *prim.keep(which, ans, vals), parents, which, params))
         else:
             tape.append((prim, ans, vals, parents, which, params))
@@ -111,7 +113,7 @@ class VJPTrace(Trace):
         return VJPTracer(self, primal, len(tape) - 1)
 
 
-# Records whose output has fewer elements keep all their values: dropping them saves little
+# Records whose output and first argument have fewer elements keep all their values: dropping them saves little
 # memory and costs a call per operation.
 KEEP_MIN = 1024
 

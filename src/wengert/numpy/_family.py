@@ -13,6 +13,7 @@ import numpy as np
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
 from wengert.core.trace import Tracer, function_rules, ufunc_rules
+from wengert.numpy._residuals import binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
 
@@ -231,6 +232,7 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
     that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules).
     ``pole=True``: ``df`` can be infinite (or overflow), so zero (co)tangents annihilate."""
 
+    keep = unary_keep(df) if jvp is None else None  # explicit rules keep everything
     if jvp is None and pole:
 
         def jvp(ts, ans, x):
@@ -238,7 +240,8 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
             return annihilate(t * df(x, ans), t)
 
         def vjp(g, ans, which, x):
-            return (annihilate(g * df(x, ans), g),)
+            d = df(x, ans)
+            return (annihilate(scaled(g, d) if type(d) is ndarray else g * d, g),)
 
     elif jvp is None:
 
@@ -246,14 +249,16 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
             return ts[0] * df(x, ans)
 
         def vjp(g, ans, which, x):
-            return (g * df(x, ans),)
+            d = df(x, ans)
+            return (scaled(g, d) if type(d) is ndarray else g * d,)
 
-    return _elementwise(ufunc, name, impl, jvp, vjp, batch_unary, (domain,))
+    return _elementwise(ufunc, name, impl, jvp, vjp, batch_unary, (domain,), keep)
 
 
-def _elementwise(ufunc, name, impl, jvp, vjp, batch, domain):
+def _elementwise(ufunc, name, impl, jvp, vjp, batch, domain, keep=None):
     prim = declare(name or ufunc.__name__, impl or ufunc, jvp=jvp, vjp=vjp, batch=batch,
                    spec={"kind": "elementwise", "domain": domain}, elementwise=True)  # fmt: skip
+    prim.keep = keep
     ufunc_rules[ufunc] = prim
     return prim
 
@@ -298,7 +303,8 @@ def _partial_rules(d, k, pole):
             return annihilate(c, t) if may_be_infinite(x, y) else c
 
         def vjp(g, x, y, ans):
-            c = g * d(x, y, ans)
+            c = d(x, y, ans)
+            c = scaled(g, c) if type(c) is ndarray else g * c
             return fit_k(annihilate(c, g) if may_be_infinite(x, y) else c, x, y, ans)
 
     elif callable(d):
@@ -307,7 +313,8 @@ def _partial_rules(d, k, pole):
             return t * d(x, y, ans)
 
         def vjp(g, x, y, ans):
-            return fit_k(g * d(x, y, ans), x, y, ans)
+            c = d(x, y, ans)
+            return fit_k(scaled(g, c) if type(c) is ndarray else g * c, x, y, ans)
 
     else:
         # A constant partial keeps the tangent's shape, which may be smaller than the
@@ -348,7 +355,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
-    return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain)
+    keep = binary_keep([(dx, px), (dy, py)])
+    return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain, keep)
 
 
 def nondiff(*ufuncs, batch=batch_elementwise, domain=real):

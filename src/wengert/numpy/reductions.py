@@ -25,6 +25,7 @@ from wengert.numpy._family import (
     real,
     shape_of,
 )
+from wengert.numpy._residuals import shapes_only
 
 
 def norm_axis(axis, ndim):
@@ -93,6 +94,7 @@ sum_p = linear(
     batch=_sum_batch,
     spec={"cases": _sum_cases},
 )
+sum_p.keep = shapes_only
 
 
 def _reducer(prim, name, with_initial):

@@ -1,0 +1,126 @@
+"""What the reverse tape keeps of an elementwise operation, and temporaries reused in place.
+
+Plain NumPy frees each intermediate array as soon as the expression that made it is done; a
+tape that kept every value would hold them all until the backward pass (Rosenbrock on 10**6
+points holds seven arrays where NumPy holds two, and pays for the fresh memory). An
+elementwise rule built from its partial derivatives knows which values those read: the
+tape keeps them, and for the others only a ``Like`` (shape and dtype, what ``fit`` needs).
+
+Which values a partial reads is found from its code (any load of the parameter counts), so a
+new rule needs no declaration, and a rule whose code cannot be read keeps everything.
+"""
+
+from __future__ import annotations
+
+import dis
+from sys import getrefcount
+from types import FunctionType
+
+import numpy as np
+
+ndarray = np.ndarray
+
+
+class Like:
+    """What a VJP may read of a value it does not need: its shape and dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, x):
+        self.shape = x.shape
+        self.dtype = x.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"Like(shape={self.shape}, dtype={self.dtype})"
+
+
+def reads(fn, names) -> frozenset:
+    """The names among ``names`` (parameters of ``fn``) that ``fn``'s code loads, its nested
+    functions included; all of them when ``fn`` is not a plain Python function."""
+    if not isinstance(fn, FunctionType):
+        return frozenset(names) if callable(fn) else frozenset()
+    found: set = set()
+    codes = [fn.__code__]
+    while codes:
+        code = codes.pop()
+        for ins in dis.get_instructions(code):
+            arg = ins.argval
+            if ins.opname.startswith("STORE"):
+                continue
+            for a in arg if isinstance(arg, tuple) else (arg,):
+                if isinstance(a, str) and a in names:
+                    found.add(a)
+        codes += [c for c in code.co_consts if hasattr(c, "co_code")]
+    return frozenset(found)
+
+
+def _slim(v, keep: bool):
+    return v if keep or type(v) is not ndarray else Like(v)
+
+
+def shapes_only(which, ans, vals):
+    """The keep rule of an op whose VJP reads only its arguments' shapes and dtypes (sum)."""
+    return ans, tuple(_slim(v, False) for v in vals)
+
+
+def unary_keep(df):
+    """The keep rule of ``vjp = g * df(x, ans)``: None for what ``df`` does not read."""
+    used = reads(df, ("x", "ans"))
+    if used == {"x", "ans"}:
+        return None
+    kx, ka = "x" in used, "ans" in used
+
+    def keep(which, ans, vals):
+        return (ans if ka else None), (vals if kx else (None,))
+
+    return keep
+
+
+def binary_keep(terms):
+    """The keep rule of a binary op whose VJP for argument ``k`` reads ``terms[k]`` (the
+    partial and its pole predicate; None for a constant partial): for each set of
+    differentiated arguments, x, y and the output are kept whole or as a ``Like``."""
+    uses = [frozenset().union(*(reads(t, ("x", "y", "ans")) for t in ts)) for ts in terms]
+    masks = {}
+    for which in ((0,), (1,), (0, 1)):
+        used = frozenset().union(*(uses[k] for k in which))
+        masks[which] = ("x" in used, "y" in used, "ans" in used)
+    if all(m == (True, True, True) for m in masks.values()):
+        return None
+
+    def keep(which, ans, vals):
+        kx, ky, ka = masks[which]
+        x, y = vals
+        return _slim(ans, ka), (_slim(x, kx), _slim(y, ky))
+
+    return keep
+
+
+def _count(d):
+    return getrefcount(d)
+
+
+def _held_once():
+    d = np.empty(1)
+    return _count(d)
+
+
+# The count of an array that only the caller's local variable holds, seen from the call it is
+# passed to (measured: interpreters differ in what the count includes).
+_TEMPORARY = _held_once()
+
+
+def scaled(g, d):
+    """``g * d``, written into ``d`` when ``d`` is a temporary that only the caller's local
+    variable holds (the caller tests ``type(d) is ndarray`` first, which keeps scalars off
+    this call): one allocation of a large array saved."""
+    if getrefcount(d) == _TEMPORARY:
+        tg = type(g)
+        if (tg is ndarray and g.shape == d.shape or isinstance(g, np.generic)) \
+                and g.dtype == d.dtype:  # fmt: skip
+            return np.multiply(d, g, out=d)
+    return g * d
