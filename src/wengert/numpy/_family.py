@@ -13,7 +13,7 @@ import numpy as np
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
 from wengert.core.trace import Tracer, function_rules, ufunc_rules
-from wengert.numpy._residuals import binary_keep, scaled, unary_keep
+from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
 
@@ -241,7 +241,7 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
 
         def vjp(g, ans, which, x):
             d = df(x, ans)
-            return (annihilate(scaled(g, d) if type(d) is ndarray else g * d, g),)
+            return (annihilate(scaled(g, d) if type(d) is ndarray and d.size >= BIG else g * d, g),)
 
     elif jvp is None:
 
@@ -250,7 +250,7 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
 
         def vjp(g, ans, which, x):
             d = df(x, ans)
-            return (scaled(g, d) if type(d) is ndarray else g * d,)
+            return (scaled(g, d) if type(d) is ndarray and d.size >= BIG else g * d,)
 
     return _elementwise(ufunc, name, impl, jvp, vjp, batch_unary, (domain,), keep)
 
@@ -304,7 +304,7 @@ def _partial_rules(d, k, pole):
 
         def vjp(g, x, y, ans):
             c = d(x, y, ans)
-            c = scaled(g, c) if type(c) is ndarray else g * c
+            c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
             return fit_k(annihilate(c, g) if may_be_infinite(x, y) else c, x, y, ans)
 
     elif callable(d):
@@ -312,17 +312,15 @@ def _partial_rules(d, k, pole):
         def jvp_term(t, x, y, ans):
             return t * d(x, y, ans)
 
-        # The two hot rules inline fit_k's fast path (a call less per operation).
+        # The two hot rules inline fit_k (a call less per operation).
         def vjp(g, x, y, ans):
             c = d(x, y, ans)
-            if type(c) is ndarray:
-                c = scaled(g, c)
-            else:
-                c = g * c
-                tc = type(c)
-                if tc in _SCALARS and tc is type(y if k else x) and tc is type(ans):
-                    return c
-            return fit_k(c, x, y, ans)
+            c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            a, tc = (y if k else x), type(c)
+            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
+                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
+                return c
+            return fit(c, a, ans)
 
     else:
         # A constant partial keeps the tangent's shape, which may be smaller than the
@@ -335,10 +333,11 @@ def _partial_rules(d, k, pole):
 
         def vjp(g, x, y, ans):
             c = g if d == 1 else (-g if d == -1 else g * d)
-            tc = type(c)
-            if tc in _SCALARS and tc is type(y if k else x) and tc is type(ans):
+            a, tc = (y if k else x), type(c)
+            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
+                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
                 return c
-            return fit_k(c, x, y, ans)
+            return fit(c, a, ans)
 
     return jvp_term, vjp
 

@@ -20,6 +20,10 @@ import numpy as np
 
 ndarray = np.ndarray
 
+# Arrays from this size on are written in place where a rule may (``scaled``): below it, a new
+# array costs NumPy less than the call that would avoid it.
+BIG = 2048
+
 
 class Like:
     """What a VJP may read of a value it does not need: its shape and dtype."""
@@ -116,8 +120,8 @@ _TEMPORARY = _held_once()
 
 def scaled(g, d):
     """``g * d``, written into ``d`` when ``d`` is a temporary that only the caller's local
-    variable holds (the caller tests ``type(d) is ndarray`` first, which keeps scalars off
-    this call): one allocation of a large array saved."""
+    variable holds (the caller tests ``type(d) is ndarray and d.size >= BIG`` first, which
+    keeps scalars and small arrays off this call): one allocation of a large array saved."""
     if getrefcount(d) == _TEMPORARY:
         tg = type(g)
         if (tg is ndarray and g.shape == d.shape or isinstance(g, np.generic)) \
