@@ -319,9 +319,14 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
                 "or np.abs of it, pass holomorphic=True if f is holomorphic, or use wg.vjp. "
                 f"{_DOC}"
             )
-        # the seed: one, of the output's type (a NumPy scalar is made directly: np.ones_like
-        # of one costs microseconds)
-        seed = value.dtype.type(1) if isinstance(value, np.generic) else np.ones_like(value)
+        # The seed: one, of the output's type. It is a constant, so forward-mode tracers
+        # around the output are dropped (hvp would otherwise push a zero tangent through the
+        # whole backward pass); batching is kept, as the seed's shape depends on it. A NumPy
+        # scalar is made directly: np.ones_like of one costs microseconds.
+        raw = value
+        while isinstance(raw, JVPTracer):
+            raw = raw.primal
+        seed = raw.dtype.type(1) if isinstance(raw, np.generic) else np.ones_like(raw)
         grads = _run_backward(rec, [seed], free=True)
         g = tree.unflatten(rec.treedef, grads)
         g = g if multi else g[0]
