@@ -315,6 +315,9 @@ def _partial_rules(d, k, pole):
         # other argument or the output, so its product broadcasts to the output's shape.
         def jvp_term(t, x, y, ans):
             t = t if d == 1 else (-t if d == -1 else t * d)
+            tt = type(t)
+            if tt is type(ans) and (tt in _SCALARS or (tt is ndarray and t.shape == ans.shape)):
+                return t
             s = shape_of(t)
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
@@ -366,7 +369,10 @@ def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None, elementw
 
     def jvp(ts, ans, *args, **params):
         if len(ts) == 1:
-            return prim.bind(ts[0], **params)
+            t = ts[0]
+            if isinstance(t, Tracer):
+                return prim.bind(t, **params)
+            return prim.impl(t, **params)  # what bind does with no tracer, one call sooner
         ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]
         return prim.bind(*ts, **params)
 
