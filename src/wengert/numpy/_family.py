@@ -337,6 +337,11 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
     """
     px, py = pole if isinstance(pole, tuple) else (pole, pole)
     (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
+    # add and subtract: with both tangents arrays, tx + ty or tx - ty in one operation
+    # (broadcasting gives the output's shape), not a negation, two broadcasts and a sum.
+    both = None
+    if not callable(dx) and not callable(dy) and dx == 1 and dy in (1, -1):
+        both = np.add if dy == 1 else np.subtract
 
     def jvp(ts, ans, x, y):
         tx, ty = ts
@@ -344,6 +349,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return jy(ty, x, y, ans)
         if ty is None:
             return jx(tx, x, y, ans)
+        if both is not None and type(tx) is ndarray and type(ty) is ndarray:
+            return both(tx, ty)
         return jx(tx, x, y, ans) + jy(ty, x, y, ans)
 
     def vjp(g, ans, which, x, y):
