@@ -58,8 +58,8 @@ def _dtype(x):
 def _as_input(x, fname: str, k: int):
     """A differentiable input leaf: floats and complex pass, Python scalars become NumPy
     scalars, integers and booleans are refused."""
-    if type(x) is _ndarray and x.dtype.kind in "fc":  # the common case, first
-        return x
+    if (type(x) is _ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc":
+        return x  # the common cases, first
     if isinstance(x, (float, complex)) and not isinstance(x, bool):
         return np.float64(x) if isinstance(x, float) else np.complex128(x)
     if not isinstance(x, (Tracer, np.ndarray, np.generic)) and not np.isscalar(x):
@@ -219,9 +219,14 @@ def _materialize(g, x):
     """The cotangent of input ``x`` as a full array of x's shape that the user owns (it may
     arrive as None, merely broadcastable to x, or a read-only view)."""
     tg = type(g)
-    if tg is type(x) and (tg in _SCALARS or (tg is _ndarray and g.shape == x.shape
-                                             and g.dtype == x.dtype and g.flags.writeable)):
-        return g  # already right: the common case, without the general checks below
+    if tg is type(x):  # already right (the common case), without the general checks below
+        if tg in _SCALARS:
+            return g
+        if tg is _ndarray:
+            if g.shape == x.shape and g.dtype == x.dtype and g.flags.writeable:
+                return g
+        elif isinstance(g, Tracer) and g.shape == x.shape and g.dtype == x.dtype:
+            return g
     if g is None:
         return np.zeros_like(x)
     s = _shape(x)
