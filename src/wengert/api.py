@@ -42,6 +42,11 @@ _DOC = _trace.ERRORS_DOC
 
 
 # -- helpers -------------------------------------------------------------------------------
+_ndarray = np.ndarray
+_SCALARS = frozenset([np.float64, np.float32, np.float16, np.longdouble, np.complex128,
+                      np.complex64, np.clongdouble])  # fmt: skip
+
+
 def _shape(x) -> tuple:
     return tuple(x.shape) if hasattr(x, "shape") else np.shape(x)
 
@@ -53,6 +58,8 @@ def _dtype(x):
 def _as_input(x, fname: str, k: int):
     """A differentiable input leaf: floats and complex pass, Python scalars become NumPy
     scalars, integers and booleans are refused."""
+    if (type(x) is _ndarray or isinstance(x, Tracer)) and x.dtype.kind in "fc":
+        return x  # the common cases, first
     if isinstance(x, (float, complex)) and not isinstance(x, bool):
         return np.float64(x) if isinstance(x, float) else np.complex128(x)
     if not isinstance(x, (Tracer, np.ndarray, np.generic)) and not np.isscalar(x):
@@ -95,11 +102,15 @@ def _call(fun, args):
     turned into traced arrays, while the trace is still open."""
     out = fun(*args)
     hook = _trace.coerce_hook
-    return tree.tree_map(hook, out) if hook is not None else out
+    if hook is None or isinstance(out, Tracer):
+        return out  # nothing the hook would change
+    if type(out) is _ndarray and not out.dtype.hasobject:
+        return out
+    return tree.tree_map(hook, out)
 
 
-def _argnums_split(args, argnums, fname):
-    """(the differentiated arguments as a tuple, a function rebuilding all arguments)."""
+def _argnums(args, argnums, fname):
+    """(the positions of the differentiated arguments, whether argnums is a sequence)."""
     multi = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if multi else (argnums,)
     for n in nums:
@@ -108,7 +119,29 @@ def _argnums_split(args, argnums, fname):
                 f"{fname}: argnums={argnums!r} but the function was called with "
                 f"{len(args)} positional arguments."
             )
-    nums = tuple(n % len(args) for n in nums)
+    return tuple(n % len(args) for n in nums), multi
+
+
+def _bound(fun, args, nums, kwargs):
+    """``fun`` as a function of the arguments at ``nums`` only, the others held fixed."""
+    if not kwargs and nums == _POSITIONS[: len(args)]:
+        return fun  # every argument differentiated, in order: nothing to hold fixed
+
+    def rebuilt(*dyn):
+        full = list(args)
+        for n, d in zip(nums, dyn):
+            full[n] = d
+        return fun(*full, **kwargs)
+
+    return rebuilt
+
+
+_POSITIONS = tuple(range(64))
+
+
+def _argnums_split(args, argnums, fname):
+    """(the differentiated arguments as a tuple, a function rebuilding all arguments)."""
+    nums, multi = _argnums(args, argnums, fname)
 
     def rebuild(dyn):
         full = list(args)
@@ -116,15 +149,14 @@ def _argnums_split(args, argnums, fname):
             full[n] = d
         return full
 
-    dyn = tuple(args[n] for n in nums)
-    return dyn, rebuild, multi
+    return tuple(args[n] for n in nums), rebuild, multi
 
 
-def _trace_call(trace, make_inputs, treedef, fun, has_aux, fname):
-    """``fun`` called on the tracers ``make_inputs()`` makes, with the trace closed after
-    whatever happens. Returns (output, aux); aux values are unwrapped from ``trace``."""
+def _trace_call(trace, inputs, treedef, fun, has_aux, fname):
+    """``fun`` called on the tracers ``inputs`` rebuilt as ``treedef``, with the trace closed
+    after whatever happens. Returns (output, aux); aux values are unwrapped from ``trace``."""
     try:
-        out = _call(fun, tree.unflatten(treedef, make_inputs()))
+        out = _call(fun, tree.unflatten(treedef, inputs))
     finally:
         trace.close()
     if not has_aux:
@@ -168,8 +200,8 @@ def _vjp_trace(fun, primals: tuple, fname: str, has_aux: bool) -> _Recorded:
     trace = _debug.vjp_trace()
     tape = trace.tape
     check = trace.checker() if isinstance(trace, _debug.CheckedVJPTrace) else None
-    out, aux = _trace_call(trace, lambda: [trace.new_input(x) for x in leaves], treedef, fun,
-                           has_aux, fname)  # fmt: skip
+    inputs = [trace.new_input(x) for x in leaves]
+    out, aux = _trace_call(trace, inputs, treedef, fun, has_aux, fname)
     out_leaves, out_tree = tree.flatten(out)
     return _Recorded(trace, tape, check, leaves, treedef, out_leaves, out_tree, aux)
 
@@ -186,6 +218,15 @@ def _run_backward(rec: _Recorded, cts, free):
 def _materialize(g, x):
     """The cotangent of input ``x`` as a full array of x's shape that the user owns (it may
     arrive as None, merely broadcastable to x, or a read-only view)."""
+    tg = type(g)
+    if tg is type(x):  # already right (the common case), without the general checks below
+        if tg in _SCALARS:
+            return g
+        if tg is _ndarray:
+            if g.shape == x.shape and g.dtype == x.dtype and g.flags.writeable:
+                return g
+        elif isinstance(g, Tracer) and g.shape == x.shape and g.dtype == x.dtype:
+            return g
     if g is None:
         return np.zeros_like(x)
     s = _shape(x)
@@ -257,10 +298,11 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
     """
 
     def value_and_grad_fun(*args, **kwargs):
-        dyn, rebuild, multi = _argnums_split(args, argnums, "grad")
+        nums, multi = _argnums(args, argnums, "grad")
+        dyn = tuple([args[n] for n in nums])
         if holomorphic:
             _check_complex(tree.flatten(dyn)[0], "grad", "input", True)
-        rec = _vjp_trace(lambda *d: fun(*rebuild(d), **kwargs), dyn, "grad", has_aux)
+        rec = _vjp_trace(_bound(fun, args, nums, kwargs), dyn, "grad", has_aux)
         out_leaves, out_tree = rec.out_leaves, rec.out_tree
         if len(out_leaves) != 1 or out_tree.kind is not None:
             raise OutputShapeError(
@@ -268,23 +310,28 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
                 f"Return one scalar, or use wg.jacrev / wg.vjp for several outputs. {_DOC}"
             )
         (out,) = out_leaves
-        if _shape(out) != ():
+        value = _unwrap_for(out, rec.trace)  # shaped and typed as out, one call cheaper
+        if _shape(value) != ():
             raise OutputShapeError(
                 f"grad requires a scalar output, but f returned shape {_shape(out)}. Reduce it "
                 f"(e.g. np.sum), or use wg.jacrev / wg.vjp for non-scalar outputs. {_DOC}"
             )
-        value = _unwrap_for(out, rec.trace)
         if holomorphic:
             _check_complex([out], "grad", "output", True)
-        elif np.dtype(_dtype(out)).kind == "c":
+        elif np.dtype(_dtype(value)).kind == "c":
             raise OutputShapeError(
                 "grad requires a real output, but f returned a complex value. Take np.real "
                 "or np.abs of it, pass holomorphic=True if f is holomorphic, or use wg.vjp. "
                 f"{_DOC}"
             )
-        # the seed: one, of the output's type (a NumPy scalar is made directly: np.ones_like
-        # of one costs microseconds)
-        seed = value.dtype.type(1) if isinstance(value, np.generic) else np.ones_like(value)
+        # The seed: one, of the output's type. It is a constant, so forward-mode tracers
+        # around the output are dropped (hvp would otherwise push a zero tangent through the
+        # whole backward pass); batching is kept, as the seed's shape depends on it. A NumPy
+        # scalar is made directly: np.ones_like of one costs microseconds.
+        raw = value
+        while isinstance(raw, JVPTracer):
+            raw = raw.primal
+        seed = raw.dtype.type(1) if isinstance(raw, np.generic) else np.ones_like(raw)
         grads = _run_backward(rec, [seed], free=True)
         g = tree.unflatten(rec.treedef, grads)
         g = g if multi else g[0]
@@ -345,6 +392,12 @@ def elementwise_grad(fun: Callable, argnums=0) -> Callable:
 
 # -- forward mode --------------------------------------------------------------------------
 def _check_tangent(p, t, k, fname):
+    tp = type(p)
+    if type(t) is tp and (tp in _SCALARS or (tp is _ndarray and t.dtype == p.dtype
+                                             and t.shape == p.shape and p.shape)):
+        return t  # already of the primal's type, shape and (floating) dtype
+    if type(t) is float and tp in _SCALARS:
+        return tp(t)  # np.asarray(t, dtype=p.dtype)[()], below, made directly
     if _shape(t) != _shape(p):
         raise TangentMismatchError(
             f"{fname}: tangent {k} has shape {_shape(t)} and dtype {_dtype(t)}, but primal {k} "
@@ -378,7 +431,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
         )
     p_leaves, p_tree = tree.flatten(tuple(primals))
     t_leaves, t_tree = tree.flatten(tuple(tangents))
-    if p_tree != t_tree:
+    if p_tree is not t_tree and p_tree != t_tree:
         raise TangentMismatchError(
             f"jvp: primals have structure {p_tree} but tangents {t_tree}; give one tangent "
             f"per primal, shaped like it. {_DOC}"
@@ -386,16 +439,19 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     p_leaves = [_as_input(p, "jvp", k) for k, p in enumerate(p_leaves)]
     t_leaves = [_check_tangent(p, t, k, "jvp") for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
     trace = _debug.jvp_trace()
-    out, aux = _trace_call(trace, lambda: [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)],
-                           p_tree, fun, has_aux, "jvp")  # fmt: skip
+    inputs = [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)]
+    out, aux = _trace_call(trace, inputs, p_tree, fun, has_aux, "jvp")
     out_leaves, out_tree = tree.flatten(out)
     primals_out, tangents_out = [], []
     for o in out_leaves:
-        if isinstance(o, JVPTracer) and o._trace is trace:
-            primals_out.append(o.primal)
-            t = o.tangent
-            if not isinstance(t, Tracer) and _dtype(t) != _dtype(o.primal):
-                t = np.asarray(t, dtype=_dtype(o.primal))[()]  # the output's dtype, as JAX
+        if type(o) is JVPTracer and o._trace is trace:
+            p, t = o.primal, o.tangent
+            primals_out.append(p)
+            tt = type(t)
+            if tt is type(p) and (tt in _SCALARS or (tt is _ndarray and t.dtype == p.dtype)):
+                pass  # already of the output's dtype
+            elif not isinstance(t, Tracer) and _dtype(t) != _dtype(p):
+                t = np.asarray(t, dtype=_dtype(p))[()]  # the output's dtype, as JAX
             tangents_out.append(t)
         else:
             primals_out.append(o)

@@ -42,6 +42,7 @@ def register(cls: type, flatten_fn: Callable, unflatten_fn: Callable) -> None:
     if not isinstance(cls, type):
         raise TypeError(f"wg.tree.register needs a class, got {cls!r}.")
     _registry[cls] = (flatten_fn, unflatten_fn)
+    _leaf_types.discard(cls)
 
 
 def _children(x):
@@ -59,7 +60,14 @@ def _children(x):
         return cls, aux, children
     if isinstance(x, tuple) and hasattr(cls, "_fields"):  # namedtuple
         return cls, None, x
+    if not isinstance(x, (tuple, list, dict)):
+        _leaf_types.add(cls)
     return None
+
+
+# Classes found to be leaves (arrays, tracers, floats), so that one is recognised by a set
+# lookup; register() takes a class out again.
+_leaf_types: set = set()
 
 
 def flatten(tree) -> tuple[list, TreeDef]:
@@ -75,19 +83,19 @@ def flatten(tree) -> tuple[list, TreeDef]:
     {'a': 10, 'b': (20, 30)}
     """
     cls = type(tree)
-    if (cls is tuple or cls is list) and not any(_is_container(c) for c in tree):
-        # A flat sequence of leaves (the arguments of nearly every call): no recursion.
-        return list(tree), _flat_def(cls, len(tree))
+    if cls in _leaf_types:
+        return [tree], _LEAF
+    if cls is tuple or cls is list:
+        for c in tree:
+            if type(c) not in _leaf_types:
+                break
+        else:
+            # A flat sequence of leaves (the arguments of nearly every call): no recursion.
+            return list(tree), _flat_def(cls, len(tree))
     leaves: list = []
     return leaves, _flatten(tree, leaves)
 
 
-def _is_container(x) -> bool:
-    cls = type(x)
-    return cls in _CONTAINERS or x is None or cls in _registry or isinstance(x, (tuple, list, dict))
-
-
-_CONTAINERS = frozenset([tuple, list, dict])
 _flat_defs: dict = {}
 
 
@@ -109,6 +117,8 @@ def _flatten(x, leaves: list) -> TreeDef:
 
 def unflatten(treedef: TreeDef, leaves) -> Any:
     """Rebuild a pytree of structure ``treedef`` from ``leaves``."""
+    if treedef is _LEAF and len(leaves) == 1:
+        return leaves[0]
     kind = treedef.kind
     if (kind is tuple or kind is list) and _flat_defs.get((kind, len(treedef.children))) is treedef:
         if len(leaves) != len(treedef.children):

@@ -7,7 +7,9 @@ is how ``jacfwd`` pushes many directions at once, as Ceres' ``Jet<T, N>``).
 
 from __future__ import annotations
 
-from wengert.core.trace import Trace, Tracer
+from numpy import ndarray as _ndarray
+
+from wengert.core.trace import Trace, Tracer, _dtype, _shape
 
 __all__ = ["JVPTrace", "JVPTracer"]
 
@@ -16,21 +18,50 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process(self, prim, args, params):
-        # Arities one and two spelled out, as in reverse.py: they are nearly every call.
+        # Arities one and two spelled out, as in reverse.py: they are nearly every call. The
+        # primal is computed by binding one level down only where a primal is itself traced;
+        # otherwise the impl is called directly (without ** unpacking where there are no
+        # params), which is most of this function's own cost.
         n = len(args)
         if n == 1:
             a = args[0]
-            primals = (a.primal,)
-            tangents = (a.tangent,)
+            x = a.primal
+            if isinstance(x, Tracer):
+                ans = prim.bind(x, **params)
+            elif params:
+                ans = prim.impl(x, **params)
+            else:
+                ans = prim.impl(x)
+            if prim.nondiff:
+                return ans
+            t = prim.jvp((a.tangent,), ans, x, **params)
         elif n == 2:
             a, b = args
             if type(a) is JVPTracer and a._trace is self:
-                if type(b) is JVPTracer and b._trace is self:
-                    primals, tangents = (a.primal, b.primal), (a.tangent, b.tangent)
-                else:
-                    primals, tangents = (a.primal, b), (a.tangent, None)
+                x, tx = a.primal, a.tangent
             else:
-                primals, tangents = (a, b.primal), (None, b.tangent)
+                x, tx = a, None
+            if type(b) is JVPTracer and b._trace is self:
+                y, ty = b.primal, b.tangent
+            else:
+                y, ty = b, None
+            if isinstance(x, Tracer) or isinstance(y, Tracer):
+                ans = prim.bind(x, y, **params)
+            elif prim.joint_jvp is not None:
+                both = prim.joint_jvp((tx, ty), x, y, **params)
+                if both is not None:
+                    return JVPTracer(self, *both)
+                ans = prim.impl(x, y, **params)
+            elif params:
+                ans = prim.impl(x, y, **params)
+            else:
+                ans = prim.impl(x, y)
+            if prim.nondiff:
+                return ans
+            if params:
+                t = prim.jvp((tx, ty), ans, x, y, **params)
+            else:
+                t = prim.jvp((tx, ty), ans, x, y)
         else:
             primals, tangents = [], []
             for a in args:
@@ -40,22 +71,31 @@ class JVPTrace(Trace):
                 else:
                     primals.append(a)
                     tangents.append(None)
-        ans = prim.bind(*primals, **params)
-        if prim.nondiff:
-            return ans
-        t = prim.jvp(tangents, ans, *primals, **params)
+            ans = prim.bind(*primals, **params)
+            if prim.nondiff:
+                return ans
+            t = prim.jvp(tangents, ans, *primals, **params)
         if t is None:
             return ans
         return JVPTracer(self, ans, t)
 
 
 class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+    # ``shape`` and ``dtype`` are the primal's, stored: rules ask for them several times
+    # per operation, and a slot is read several times faster than Tracer's properties.
+    __slots__ = ("primal", "tangent", "shape", "dtype")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
+        if type(primal) is _ndarray:
+            self.shape = primal.shape
+            self.dtype = primal.dtype
+        else:
+            self.shape = _shape(primal)
+            self.dtype = _dtype(primal)
 
     def _become(self, new: "JVPTracer") -> None:
         self.primal, self.tangent = new.primal, new.tangent
+        self.shape, self.dtype = new.shape, new.dtype

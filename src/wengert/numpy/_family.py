@@ -328,6 +328,9 @@ def _partial_rules(d, k, pole):
         # other argument or the output, so its product broadcasts to the output's shape.
         def jvp_term(t, x, y, ans):
             t = t if d == 1 else (-t if d == -1 else t * d)
+            tt = type(t)
+            if tt is type(ans) and (tt in _SCALARS or (tt is ndarray and t.shape == ans.shape)):
+                return t
             s = shape_of(t)
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
@@ -352,6 +355,11 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
     """
     px, py = pole if isinstance(pole, tuple) else (pole, pole)
     (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
+    # add and subtract: with both tangents arrays, tx + ty or tx - ty in one operation
+    # (broadcasting gives the output's shape), not a negation, two broadcasts and a sum.
+    both = None
+    if not callable(dx) and not callable(dy) and dx == 1 and dy in (1, -1):
+        both = np.add if dy == 1 else np.subtract
 
     def jvp(ts, ans, x, y):
         tx, ty = ts
@@ -359,6 +367,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return jy(ty, x, y, ans)
         if ty is None:
             return jx(tx, x, y, ans)
+        if both is not None and type(tx) is ndarray and type(ty) is ndarray:
+            return both(tx, ty)
         return jx(tx, x, y, ans) + jy(ty, x, y, ans)
 
     def vjp(g, ans, which, x, y):
@@ -385,7 +395,10 @@ def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None, elementw
 
     def jvp(ts, ans, *args, **params):
         if len(ts) == 1:
-            return prim.bind(ts[0], **params)
+            t = ts[0]
+            if isinstance(t, Tracer):
+                return prim.bind(t, **params)
+            return prim.impl(t, **params)  # what bind does with no tracer, one call sooner
         ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]
         return prim.bind(*ts, **params)
 

@@ -11,6 +11,8 @@ Conventions:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from wengert.core.trace import ERRORS_DOC, ufunc_method_rules
@@ -102,7 +104,8 @@ def _reducer(prim, name, with_initial):
 
     def handler(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
         _no_where(name, where)
-        r = prim.bind(a, axis=norm_axis(axis, ndim_of(a)), keepdims=bool(keepdims))
+        axis = None if axis is None else norm_axis(axis, ndim_of(a))
+        r = prim.bind(a, axis=axis, keepdims=bool(keepdims))
         if initial is not None:
             r = with_initial(r, initial)
         return r if dtype is None else r.astype(dtype)
@@ -115,6 +118,8 @@ _sum = _reducer(sum_p, "sum", lambda r, initial: r + initial)
 
 def _count(x, axis):
     shape = shape_of(x)
+    if axis is None:
+        return math.prod(shape)
     n = 1
     for a in _all_axes(norm_axis(axis, len(shape)), len(shape)):
         n *= shape[a]
