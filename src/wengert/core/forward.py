@@ -47,11 +47,6 @@ class JVPTrace(Trace):
                 y, ty = b, None
             if isinstance(x, Tracer) or isinstance(y, Tracer):
                 ans = prim.bind(x, y, **params)
-            elif prim.joint_jvp is not None:
-                both = prim.joint_jvp((tx, ty), x, y, **params)
-                if both is not None:
-                    return JVPTracer(self, *both)
-                ans = prim.impl(x, y, **params)
             elif params:
                 ans = prim.impl(x, y, **params)
             else:
