@@ -4,6 +4,7 @@ of those records still give exact cotangents."""
 
 from __future__ import annotations
 
+import functools
 import weakref
 
 import numpy as np
@@ -13,6 +14,12 @@ import wengert as wg
 from wengert.core import reverse
 from wengert.core.primitive import registry
 from wengert.core.reverse import VJPTrace
+from wengert.numpy._residuals import BIG, Like, binary_keep, scaled, unary_keep
+
+try:  # the scipy.special rules register when SciPy's module is imported: cover them too
+    import scipy.special  # noqa: F401
+except ImportError:  # pragma: no cover - scipy is in the test extra
+    pass
 
 KEEPERS = sorted(n for n, p in registry.items() if p.keep is not None)
 
@@ -101,3 +108,78 @@ def test_in_place_product_leaves_shared_values_alone():
     (value, aux), g = wg.value_and_grad(f, has_aux=True)(x)
     np.testing.assert_array_equal(aux, np.exp(x))
     np.testing.assert_allclose(g, 3.0 * np.exp(x), rtol=1e-14)
+
+
+# -- the analysis of what a partial reads, on partials users write (wengert.extend) ----------
+
+
+def _logged(f):
+    @functools.wraps(f)
+    def wrapper(*args):
+        return f(*args)
+
+    return wrapper
+
+
+@pytest.mark.parametrize(
+    "df, kept",
+    [
+        (lambda x, ans: 2 * x, ("x",)),
+        (lambda x, ans: ans, ("ans",)),
+        (lambda z, out: 1 - 2 * z * out, ("x", "ans")),  # other parameter names
+        (lambda z, out: np.cos(z), ("x",)),
+        (lambda x, ans: (lambda: x)(), ("x",)),  # read in a nested function
+        (_logged(lambda x, ans: ans), ("x", "ans")),  # a wrapper: cannot tell
+        (lambda *args: args[0], ("x", "ans")),
+        (np.cos, ("x", "ans")),  # not Python code
+    ],
+)
+def test_unary_records_keep_what_the_partial_reads(df, kept):
+    x, ans = np.ones(3), np.zeros(3)
+    rule = unary_keep(df)
+    got_ans, (got_x,) = (ans, (x,)) if rule is None else rule((0,), ans, (x,))
+    assert (got_x is x) == ("x" in kept) and (got_ans is ans) == ("ans" in kept)
+
+
+def test_binary_records_keep_what_the_partials_read():
+    x, y, ans = np.ones(3), np.full(3, 2.0), np.zeros(3)
+    # d/da = b (named a, b, out), d/db constant; the pole predicate of a reads a.
+    rule = binary_keep([(lambda a, b, out: b, lambda a, b: np.any(a == 0)), (1.0, False)])
+    kept_ans, (kx, ky) = rule((0,), ans, (x, y))
+    assert kx is x and ky is y and isinstance(kept_ans, Like)
+    kept_ans, (kx, ky) = rule((1,), ans, (x, y))
+    assert isinstance(kx, Like) and isinstance(ky, Like) and kx.shape == (3,)
+
+
+def test_in_place_product_only_into_arrays_the_partial_owns():
+    n = BIG
+    g = np.full(n, 3.0)
+    x = np.linspace(0.0, 1.0, n)
+    x0 = x.copy()
+
+    def view_of_x():
+        d = x[...]  # a view: writing it would change the caller's x
+        return scaled(g, d)
+
+    def read_only():
+        d = np.broadcast_to(np.float64(2.0), (n,))
+        return scaled(g, d)
+
+    def fresh():
+        d = 2.0 * x
+        return scaled(g, d)
+
+    np.testing.assert_array_equal(view_of_x(), 3.0 * x0)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(read_only(), np.full(n, 6.0))
+    np.testing.assert_array_equal(fresh(), 6.0 * x0)
+
+
+def test_forward_tracer_shape_and_dtype_are_read_only():
+    def f(x):
+        y = x * 2
+        y.shape = (2, 3)
+        return y
+
+    with pytest.raises(AttributeError):
+        wg.jvp(f, (np.ones(6),), (np.ones(6),))

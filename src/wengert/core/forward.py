@@ -76,21 +76,30 @@ class JVPTrace(Trace):
 
 
 class JVPTracer(Tracer):
-    # ``shape`` and ``dtype`` are the primal's, stored: rules ask for them several times
-    # per operation, and a slot is read several times faster than Tracer's properties.
-    __slots__ = ("primal", "tangent", "shape", "dtype")
+    # The primal's shape and dtype, stored: rules ask for them several times per operation,
+    # and a stored value is read faster than Tracer's properties compute it. Read-only, as
+    # an ndarray's dtype is (and an assignment to ``shape`` must not pass unnoticed).
+    __slots__ = ("primal", "tangent", "_shape", "_dtype")
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
         if type(primal) is _ndarray:
-            self.shape = primal.shape
-            self.dtype = primal.dtype
+            self._shape = primal.shape
+            self._dtype = primal.dtype
         else:
-            self.shape = _shape(primal)
-            self.dtype = _dtype(primal)
+            self._shape = _shape(primal)
+            self._dtype = _dtype(primal)
+
+    @property
+    def shape(self) -> tuple:
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
 
     def _become(self, new: "JVPTracer") -> None:
         self.primal, self.tangent = new.primal, new.tangent
-        self.shape, self.dtype = new.shape, new.dtype
+        self._shape, self._dtype = new._shape, new._dtype

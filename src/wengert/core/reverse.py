@@ -242,6 +242,10 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
             tape[i] = None  # the locals hold the record's values until the next one
         if params:
             cts = prim.vjp(g, ans, which, *vals, **params)
+        elif len(vals) == 1:  # spelled out: a plain call of a Python function is inlined
+            cts = prim.vjp(g, ans, which, vals[0])
+        elif len(vals) == 2:
+            cts = prim.vjp(g, ans, which, vals[0], vals[1])
         else:
             cts = prim.vjp(g, ans, which, *vals)
         if check is not None:

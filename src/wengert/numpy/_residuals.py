@@ -13,6 +13,7 @@ new rule needs no declaration, and a rule whose code cannot be read keeps everyt
 from __future__ import annotations
 
 import dis
+import inspect
 from sys import getrefcount
 from types import FunctionType
 
@@ -42,23 +43,31 @@ class Like:
         return f"Like(shape={self.shape}, dtype={self.dtype})"
 
 
-def reads(fn, names) -> frozenset:
-    """The names among ``names`` (parameters of ``fn``) that ``fn``'s code loads, its nested
-    functions included; all of them when ``fn`` is not a plain Python function."""
-    if not isinstance(fn, FunctionType):
-        return frozenset(names) if callable(fn) else frozenset()
+def reads(fn, roles) -> frozenset:
+    """The roles among ``roles`` (what ``fn``'s positional parameters stand for, in order:
+    ``("x", "ans")``) whose parameter ``fn``'s code loads, its nested functions included.
+    All of them when the code cannot tell: not a plain Python function, a wrapper
+    (``functools.wraps``), or ``*args``/``**kwargs``."""
+    if not callable(fn):
+        return frozenset()  # a constant partial (1, -1) reads nothing
+    code = getattr(fn, "__code__", None)
+    if not isinstance(fn, FunctionType) or hasattr(fn, "__wrapped__") or code is None \
+            or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS) \
+            or code.co_argcount < len(roles):  # fmt: skip
+        return frozenset(roles)
+    role_of = dict(zip(code.co_varnames, roles))  # the first parameters, by position
     found: set = set()
-    codes = [fn.__code__]
+    codes = [code]
     while codes:
-        code = codes.pop()
-        for ins in dis.get_instructions(code):
-            arg = ins.argval
+        c = codes.pop()
+        for ins in dis.get_instructions(c):
             if ins.opname.startswith("STORE"):
                 continue
+            arg = ins.argval
             for a in arg if isinstance(arg, tuple) else (arg,):
-                if isinstance(a, str) and a in names:
-                    found.add(a)
-        codes += [c for c in code.co_consts if hasattr(c, "co_code")]
+                if isinstance(a, str) and a in role_of:
+                    found.add(role_of[a])
+        codes += [k for k in c.co_consts if hasattr(k, "co_code")]
     return frozenset(found)
 
 
@@ -85,10 +94,11 @@ def unary_keep(df):
 
 
 def binary_keep(terms):
-    """The keep rule of a binary op whose VJP for argument ``k`` reads ``terms[k]`` (the
-    partial and its pole predicate; None for a constant partial): for each set of
-    differentiated arguments, x, y and the output are kept whole or as a ``Like``."""
-    uses = [frozenset().union(*(reads(t, ("x", "y", "ans")) for t in ts)) for ts in terms]
+    """The keep rule of a binary op whose VJP for argument ``k`` reads what ``terms[k]`` reads:
+    a pair (partial ``d(x, y, ans)`` or a constant, pole predicate ``pole(x, y)`` or a
+    constant). For each set of differentiated arguments, x, y and the output are kept whole
+    or as a ``Like``."""
+    uses = [reads(d, ("x", "y", "ans")) | reads(pole, ("x", "y")) for d, pole in terms]
     masks = {}
     for which in ((0,), (1,), (0, 1)):
         used = frozenset().union(*(uses[k] for k in which))
@@ -122,7 +132,8 @@ def scaled(g, d):
     """``g * d``, written into ``d`` when ``d`` is a temporary that only the caller's local
     variable holds (the caller tests ``type(d) is ndarray and d.size >= BIG`` first, which
     keeps scalars and small arrays off this call): one allocation of a large array saved."""
-    if getrefcount(d) == _TEMPORARY:
+    # A view (of the caller's input, say) or a read-only array is not the partial's own.
+    if getrefcount(d) == _TEMPORARY and d.base is None and d.flags.writeable:
         tg = type(g)
         if (tg is ndarray and g.shape == d.shape or isinstance(g, np.generic)) \
                 and g.dtype == d.dtype:  # fmt: skip
