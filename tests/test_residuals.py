@@ -183,3 +183,27 @@ def test_forward_tracer_shape_and_dtype_are_read_only():
 
     with pytest.raises(AttributeError):
         wg.jvp(f, (np.ones(6),), (np.ones(6),))
+
+
+def test_a_write_loop_keeps_one_version_of_a_large_array():
+    # Each x[i] = ... copies the array; the tape keeps no version that its VJP does not read,
+    # so n writes into n entries hold O(n) numbers, not n**2 (2000**2 floats: 32 MB).
+    import tracemalloc
+
+    n = 2000
+    x = np.linspace(0.0, 1.0, n)
+
+    def f(x):
+        out = np.zeros_like(x)
+        for i in range(n):
+            out[i] = x[i] ** 2
+        return np.sum(out * x)
+
+    tracemalloc.start()
+    try:
+        g = wg.grad(f)(x)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(g, 3 * x**2, rtol=1e-14)
+    assert peak < 8 * 2**20, f"peak {peak / 2**20:.1f} MiB"

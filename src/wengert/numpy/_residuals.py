@@ -76,8 +76,9 @@ def _slim(v, keep: bool):
 
 
 def shapes_only(which, ans, vals):
-    """The keep rule of an op whose VJP reads only its arguments' shapes and dtypes (sum)."""
-    return ans, tuple(_slim(v, False) for v in vals)
+    """The keep rule of an op whose VJP reads only the shapes and dtypes of its arguments and
+    output (sum; setitem, whose versions an in-place loop would otherwise all keep)."""
+    return _slim(ans, False), tuple(_slim(v, False) for v in vals)
 
 
 def unary_keep(df):

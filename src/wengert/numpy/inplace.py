@@ -34,6 +34,7 @@ from wengert.core import trace as _trace
 from wengert.core.trace import ERRORS_DOC, Tracer, rebind, ufunc_method_rules
 from wengert.errors import WriteError
 from wengert.numpy._family import fit, linear, ndim_of, operand, shape_of
+from wengert.numpy._residuals import shapes_only
 from wengert.numpy.indexing import (
     _advanced_moved_front,
     _batched,
@@ -114,6 +115,7 @@ def _set_cases(rng):
 
 # Linear in (x, y) jointly: x with the entries at ``idx`` replaced by y.
 setitem_p = linear("setitem", _set_impl, _set_vjp, batch=_set_batch, spec={"cases": _set_cases})
+setitem_p.keep = shapes_only  # each version of an array written in a loop is freed once replaced
 
 
 def _full_mask(x, idx):
