@@ -23,6 +23,7 @@ from wengert.core.trace import _NO_PARAMS, Trace, Tracer
 
 __all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "backward"]
 
+
 class VJPTrace(Trace):
     """``keep=True`` keeps every value on the tape (the Wengert list shows them all);
     otherwise a primitive with a ``keep`` rule drops, from large records, the values its
@@ -113,8 +114,8 @@ class VJPTrace(Trace):
         return VJPTracer(self, primal, len(tape) - 1)
 
 
-# Records whose output and first argument have fewer elements keep all their values: dropping them saves little
-# memory and costs a call per operation.
+# Records whose output and first argument have fewer elements keep all their values: dropping
+# them saves little memory and costs a call per operation.
 KEEP_MIN = 1024
 
 
