@@ -10,12 +10,16 @@ same checks on many more programs.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from _programs import INSIDE, elementwise_ops, programs, scalar
 from hypothesis import HealthCheck, given, note, seed, settings
 
 import wengert as wg
+from wengert.core import reverse
+from wengert.numpy import _family, _residuals
 from wengert.testing import check_grads
 
 COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
@@ -87,6 +91,25 @@ def _check_float32(program):
 @given(programs())
 def test_random_programs_match_finite_differences(program):
     _check_derivatives(program)
+
+
+@contextlib.contextmanager
+def _every_record_pruned():
+    # The tape drops unread values from 1024 elements on and multiplies cotangents in place
+    # from 2048 (tests/test_residuals.py): sizes these programs never reach. Force both on.
+    saved = reverse.KEEP_MIN, _residuals.BIG, _family.BIG
+    reverse.KEEP_MIN = _residuals.BIG = _family.BIG = 0
+    try:
+        yield
+    finally:
+        reverse.KEEP_MIN, _residuals.BIG, _family.BIG = saved
+
+
+@settings(max_examples=150, derandomize=True, **COMMON)
+@given(programs())
+def test_random_programs_with_every_record_pruned(program):
+    with _every_record_pruned():
+        _check_derivatives(program)
 
 
 @FAST
