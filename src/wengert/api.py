@@ -124,7 +124,7 @@ def _argnums(args, argnums, fname):
 
 def _bound(fun, args, nums, kwargs):
     """``fun`` as a function of the arguments at ``nums`` only, the others held fixed."""
-    if not kwargs and nums == _POSITIONS[: len(args)]:
+    if not kwargs and nums == tuple(range(len(args))):
         return fun  # every argument differentiated, in order: nothing to hold fixed
 
     def rebuilt(*dyn):
@@ -136,20 +136,11 @@ def _bound(fun, args, nums, kwargs):
     return rebuilt
 
 
-_POSITIONS = tuple(range(64))
-
-
-def _argnums_split(args, argnums, fname):
-    """(the differentiated arguments as a tuple, a function rebuilding all arguments)."""
+def _argnums_split(fun, args, kwargs, argnums, fname):
+    """(the differentiated arguments as a tuple, ``fun`` of those only, whether argnums is a
+    sequence)."""
     nums, multi = _argnums(args, argnums, fname)
-
-    def rebuild(dyn):
-        full = list(args)
-        for n, d in zip(nums, dyn):
-            full[n] = d
-        return full
-
-    return tuple(args[n] for n in nums), rebuild, multi
+    return tuple([args[n] for n in nums]), _bound(fun, args, nums, kwargs), multi
 
 
 def _trace_call(trace, inputs, treedef, fun, has_aux, fname):
@@ -298,11 +289,10 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
     """
 
     def value_and_grad_fun(*args, **kwargs):
-        nums, multi = _argnums(args, argnums, "grad")
-        dyn = tuple([args[n] for n in nums])
+        dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "grad")
         if holomorphic:
             _check_complex(tree.flatten(dyn)[0], "grad", "input", True)
-        rec = _vjp_trace(_bound(fun, args, nums, kwargs), dyn, "grad", has_aux)
+        rec = _vjp_trace(bound, dyn, "grad", has_aux)
         out_leaves, out_tree = rec.out_leaves, rec.out_tree
         if len(out_leaves) != 1 or out_tree.kind is not None:
             raise OutputShapeError(
@@ -382,8 +372,8 @@ def elementwise_grad(fun: Callable, argnums=0) -> Callable:
     """
 
     def egrad(*args, **kwargs):
-        dyn, rebuild, multi = _argnums_split(args, argnums, "elementwise_grad")
-        out, pullback = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn)
+        dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "elementwise_grad")
+        out, pullback = vjp(bound, *dyn)
         g = pullback(tree.tree_map(np.ones_like, out))
         return g if multi else g[0]
 
@@ -596,7 +586,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     """
 
     def jac(*args, **kwargs):
-        dyn, rebuild, multi = _argnums_split(args, argnums, "jacfwd")
+        dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "jacfwd")
         in_leaves, in_tree = tree.flatten(dyn if multi else dyn[0])
         in_leaves = [_as_input(x, "jacfwd", k) for k, x in enumerate(in_leaves)]
         _check_complex(in_leaves, "jacfwd", "input", holomorphic)
@@ -607,7 +597,7 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
             tan = tree.unflatten(in_tree, list(tangent_leaves))
             primals = prim if multi else (prim,)
             tangents = tan if multi else (tan,)
-            res = jvp(lambda *d: fun(*rebuild(d), **kwargs), tuple(primals), tuple(tangents),
+            res = jvp(bound, tuple(primals), tuple(tangents),
                       has_aux=has_aux)  # fmt: skip
             return (res[1], res[2]) if has_aux else res[1]
 
@@ -643,10 +633,10 @@ def jacrev(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
     """
 
     def jac(*args, **kwargs):
-        dyn, rebuild, multi = _argnums_split(args, argnums, "jacrev")
+        dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "jacrev")
         if holomorphic:
             _check_complex(tree.flatten(dyn)[0], "jacrev", "input", True)
-        res = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn, has_aux=has_aux)
+        res = vjp(bound, *dyn, has_aux=has_aux)
         _check_complex(tree.flatten(res[0])[0], "jacrev", "output", holomorphic)
         result = _pull_jacobian(res[0], res[1], dyn, multi)
         return (result, res[2]) if has_aux else result
@@ -701,8 +691,8 @@ def jacobian(fun: Callable, argnums=0, mode: str = "auto", holomorphic: bool = F
             return jacrev(fun, argnums, holomorphic=holomorphic)(*args, **kwargs)
         # Record one reverse-mode pass: it tells the output size, and if reverse mode is the
         # cheaper one (fewer outputs than inputs) it is reused, not recomputed.
-        dyn, rebuild, multi = _argnums_split(args, argnums, "jacobian")
-        out, pullback = vjp(lambda *d: fun(*rebuild(d), **kwargs), *dyn)
+        dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "jacobian")
+        out, pullback = vjp(bound, *dyn)
         n_in = sum(int(np.prod(_shape(x))) for x in tree.flatten(dyn)[0])
         n_out = sum(int(np.prod(_shape(o))) for o in tree.flatten(out)[0])
         if n_in < n_out:
