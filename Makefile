@@ -10,15 +10,15 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py src/wengert/core/_speedups.c | $(BIN)/python
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml setup.py src/wengert/core/_speedups.c | $(BIN)/python
 	$(PIP) install --quiet -e ".[test]"
 	touch $@
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-bench: pyproject.toml setup.py src/wengert/core/_speedups.c | $(BIN)/python
 	$(PIP) install --quiet -e ".[bench]"
 	touch $@
 

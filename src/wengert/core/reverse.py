@@ -15,10 +15,12 @@ the tape position of argument ``which[k]``; the other arguments are constants of
 
 from __future__ import annotations
 
+import os
 from typing import Any, NamedTuple
 
 from numpy import ndarray as _ndarray
 
+from wengert.core.primitive import Primitive
 from wengert.core.trace import _NO_PARAMS, Trace, Tracer
 
 __all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "backward"]
@@ -153,6 +155,16 @@ class VJPTracer(Tracer):
 
 _sparse_types: set = set()
 
+# The C versions of VJPTrace.process and of the backward loop (``_speedups.c``), built by the
+# install where a C compiler is found; WENGERT_PURE_PYTHON=1 runs the Python ones, which are
+# the reference (the test suite runs both).
+_speedups = None
+if not os.environ.get("WENGERT_PURE_PYTHON"):
+    try:
+        from wengert.core import _speedups
+    except ImportError:  # built without a compiler: the Python versions below
+        pass
+
 
 class SparseCotangent:
     """A cotangent that is zero but for a few entries, kept unexpanded: the transpose of
@@ -227,7 +239,26 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
     for pos, g in seeds.items():
         _add(ct, owned, pos, g)
     start = max(seeds) if seeds else -1
-    for i in range(start, n_inputs - 1, -1):
+    if _speedups is not None:
+        if start >= n_inputs:
+            _speedups.backward_loop(tape, ct, owned, start, n_inputs, free, record, check)
+    else:
+        _backward_loop(tape, ct, owned, start, n_inputs, free, record, check)
+    if free:
+        tape.clear()
+    out = ct[:n_inputs]
+    for k, c in enumerate(out):
+        if isinstance(c, SparseCotangent):
+            out[k] = c.materialize()
+        if record is not None:
+            record[k] = out[k]
+    return out
+
+
+def _backward_loop(tape, ct, owned, start, stop, free, record, check):
+    """Positions ``start`` down to ``stop``: the loop of ``backward`` (``_speedups`` has the
+    same in C)."""
+    for i in range(start, stop - 1, -1):
         g = ct[i]
         if g is None:
             if free:
@@ -266,12 +297,9 @@ def backward(tape: list, seeds: dict, n_inputs: int, free: bool, record=None,
                         ct[p] = c
                     else:
                         _add(ct, owned, p, c)
-    if free:
-        tape.clear()
-    out = ct[:n_inputs]
-    for k, c in enumerate(out):
-        if isinstance(c, SparseCotangent):
-            out[k] = c.materialize()
-        if record is not None:
-            record[k] = out[k]
-    return out
+
+
+_py_process = VJPTrace.process  # the reference, and the C version's path for unusual calls
+if _speedups is not None:
+    VJPTrace.process = _speedups.init(VJPTrace, VJPTracer, Tracer, Primitive, _ndarray,
+                                      _py_process, _add, _sparse_types, globals())  # fmt: skip

@@ -1,0 +1,431 @@
+/* The two hot loops of reverse mode, in C: recording one primitive on the tape
+ * (VJPTrace.process) and the backward pass over the tape (the loop of reverse.backward).
+ *
+ * They do exactly what the Python versions in reverse.py do, which stay the reference and
+ * the fallback: a build without a C compiler, WENGERT_PURE_PYTHON=1, and every case these
+ * functions do not spell out (arities other than one and two, a tape that is not a list,
+ * an argument that is not a plain VJPTracer...) run the Python code. Nothing here knows an
+ * operation or an array library: values are opaque objects, and rules are called as Python
+ * callables.
+ *
+ * The Python classes keep their __slots__; their member descriptors give the byte offsets at
+ * which this module reads and writes the slots, as CPython's own descriptors do. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
+
+static PyTypeObject *VJPTracer_T, *Tracer_T, *Primitive_T, *ndarray_T;
+static PyObject *py_process;  /* the Python VJPTrace.process: every case not spelled out */
+static PyObject *py_add;      /* reverse._add: accumulation into a position that has a value */
+static PyObject *sparse_types; /* the SparseCotangent subclasses (a set) */
+static PyObject *globals;     /* reverse's module dict: KEEP_MIN is read from it per use */
+static PyObject *s_KEEP_MIN, *s_size, *s_bind, *s_materialize, *s_vjp;
+static PyObject *which0, *which1, *which01;
+static Py_ssize_t o_trace, o_primal, o_idx, o_impl, o_vjp, o_nondiff, o_keep, o_tape, o_keepflag;
+
+static int
+slot_offset(PyObject *cls, const char *name, Py_ssize_t *out)
+{
+    PyObject *d = PyObject_GetAttrString(cls, name);
+    if (d == NULL)
+        return -1;
+    if (!Py_IS_TYPE(d, &PyMemberDescr_Type) ||
+        ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX) {
+        PyErr_Format(PyExc_TypeError, "%R.%s is not a __slots__ member", cls, name);
+        Py_DECREF(d);
+        return -1;
+    }
+    *out = ((PyMemberDescrObject *)d)->d_member->offset;
+    Py_DECREF(d);
+    return 0;
+}
+
+/* Whether x is an ndarray of at least KEEP_MIN elements: -1 on error. */
+static int
+is_big(PyObject *x)
+{
+    if (!Py_IS_TYPE(x, ndarray_T))
+        return 0;
+    PyObject *lim = PyDict_GetItemWithError(globals, s_KEEP_MIN);
+    if (lim == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *size = PyObject_GetAttr(x, s_size);
+    if (size == NULL)
+        return -1;
+    int r = PyObject_RichCompareBool(size, lim, Py_GE);
+    Py_DECREF(size);
+    return r;
+}
+
+static PyObject *
+slow_process(PyObject *self, PyObject *prim, PyObject *args, PyObject *params)
+{
+    PyObject *stack[4] = {self, prim, args, params};
+    return PyObject_Vectorcall(py_process, stack, 4, NULL);
+}
+
+/* VJPTrace.process(prim, args, params): see the Python version in reverse.py. */
+static PyObject *
+vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "process(prim, args, params)");
+        return NULL;
+    }
+    PyObject *prim = args[0], *targs = args[1], *params = args[2];
+    if (!Py_IS_TYPE(prim, Primitive_T) || !PyTuple_CheckExact(targs) ||
+        !PyDict_CheckExact(params))
+        return slow_process(self, prim, targs, params);
+    PyObject *tape = SLOT(self, o_tape);
+    if (tape == NULL || !PyList_CheckExact(tape))
+        return slow_process(self, prim, targs, params);
+
+    Py_ssize_t n = PyTuple_GET_SIZE(targs);
+    PyObject *vals[2], *pa = NULL, *pb = NULL, *which;
+    if (n == 1) {
+        PyObject *a = PyTuple_GET_ITEM(targs, 0);
+        if (!Py_IS_TYPE(a, VJPTracer_T) || SLOT(a, o_trace) != self)
+            return slow_process(self, prim, targs, params);
+        vals[0] = SLOT(a, o_primal);
+        pa = SLOT(a, o_idx);
+        which = which0;
+    }
+    else if (n == 2) {
+        PyObject *a = PyTuple_GET_ITEM(targs, 0), *b = PyTuple_GET_ITEM(targs, 1);
+        int ta = Py_IS_TYPE(a, VJPTracer_T) && SLOT(a, o_trace) == self;
+        int tb = Py_IS_TYPE(b, VJPTracer_T) && SLOT(b, o_trace) == self;
+        if (ta && tb) {
+            vals[0] = SLOT(a, o_primal), vals[1] = SLOT(b, o_primal);
+            pa = SLOT(a, o_idx), pb = SLOT(b, o_idx);
+            which = which01;
+            if (pb == NULL || vals[1] == NULL)
+                return slow_process(self, prim, targs, params);
+        }
+        else if (ta) {
+            vals[0] = SLOT(a, o_primal), vals[1] = b;
+            pa = SLOT(a, o_idx);
+            which = which0;
+        }
+        else if (tb) {
+            vals[0] = a, vals[1] = SLOT(b, o_primal);
+            pa = SLOT(b, o_idx);
+            which = which1;
+            if (vals[1] == NULL)
+                return slow_process(self, prim, targs, params);
+        }
+        else
+            return slow_process(self, prim, targs, params);
+    }
+    else
+        return slow_process(self, prim, targs, params);
+    if (pa == NULL || vals[0] == NULL)
+        return slow_process(self, prim, targs, params);
+
+    /* The output, one level down: bind again where a value is itself traced (an outer
+     * transformation's tracer), else the impl directly. */
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
+    PyObject *ans;
+    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
+        PyObject *bind = PyObject_GetAttr(prim, s_bind);
+        if (bind == NULL)
+            return NULL;
+        ans = PyObject_VectorcallDict(bind, vals, n, kw);
+        Py_DECREF(bind);
+    }
+    else
+        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
+    if (ans == NULL)
+        return NULL;
+    int nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff));
+    if (nondiff != 0) {
+        if (nondiff < 0)
+            Py_CLEAR(ans);
+        return ans;
+    }
+
+    PyObject *parents = pb ? PyTuple_Pack(2, pa, pb) : PyTuple_Pack(1, pa);
+    PyObject *valtuple = PyTuple_New(n);
+    PyObject *rec = NULL, *tracer = NULL, *idx = NULL;
+    if (parents == NULL || valtuple == NULL)
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++)
+        PyTuple_SET_ITEM(valtuple, k, Py_NewRef(vals[k]));
+
+    PyObject *keep = SLOT(prim, o_keep);
+    int prune = 0;
+    if (keep != NULL && keep != Py_None) {
+        int kept_all = PyObject_IsTrue(SLOT(self, o_keepflag));
+        if (kept_all < 0)
+            goto done;
+        if (!kept_all) {
+            prune = is_big(ans);
+            if (prune == 0)
+                prune = is_big(vals[0]);
+            if (prune < 0)
+                goto done;
+        }
+    }
+    if (prune) {
+        PyObject *kv = PyObject_CallFunctionObjArgs(keep, which, ans, valtuple, NULL);
+        if (kv == NULL)
+            goto done;
+        if (!PyTuple_Check(kv) || PyTuple_GET_SIZE(kv) != 2) {
+            PyErr_Format(PyExc_TypeError, "%R's keep rule must return (ans, vals)", prim);
+            Py_DECREF(kv);
+            goto done;
+        }
+        rec = PyTuple_Pack(6, prim, PyTuple_GET_ITEM(kv, 0), PyTuple_GET_ITEM(kv, 1), parents,
+                           which, params);
+        Py_DECREF(kv);
+    }
+    else
+        rec = PyTuple_Pack(6, prim, ans, valtuple, parents, which, params);
+    if (rec == NULL)
+        goto done;
+    idx = PyLong_FromSsize_t(PyList_GET_SIZE(tape));
+    if (idx == NULL || PyList_Append(tape, rec) < 0)
+        goto done;
+    /* VJPTracer(self, ans, idx) without its __init__: the slots set here are the ones it sets. */
+    tracer = VJPTracer_T->tp_alloc(VJPTracer_T, 0);
+    if (tracer == NULL)
+        goto done;
+    SLOT(tracer, o_trace) = Py_NewRef(self);
+    SLOT(tracer, o_primal) = Py_NewRef(ans);
+    SLOT(tracer, o_idx) = Py_NewRef(idx);
+done:
+    Py_XDECREF(idx);
+    Py_XDECREF(rec);
+    Py_XDECREF(valtuple);
+    Py_XDECREF(parents);
+    Py_DECREF(ans);
+    return tracer;
+}
+
+/* Replace list[i] (a valid index) with a new reference to v. */
+static inline void
+list_put(PyObject *list, Py_ssize_t i, PyObject *v)
+{
+    PyObject *old = PyList_GET_ITEM(list, i);
+    PyList_SET_ITEM(list, i, Py_NewRef(v));
+    Py_DECREF(old);
+}
+
+/* The backward loop: see reverse.backward, which sets up ``ct`` and ``owned`` and calls this
+ * as backward_loop(tape, ct, owned, start, stop, free, record, check). */
+static PyObject *
+backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "backward_loop(tape, ct, owned, start, stop, free, record, check)");
+        return NULL;
+    }
+    PyObject *tape = args[0], *ct = args[1], *owned = args[2];
+    PyObject *record = args[6], *check = args[7];
+    Py_ssize_t start = PyLong_AsSsize_t(args[3]), stop = PyLong_AsSsize_t(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    int free = PyObject_IsTrue(args[5]);
+    if (free < 0)
+        return NULL;
+    Py_ssize_t size = PyList_Check(tape) ? PyList_GET_SIZE(tape) : -1;
+    if (size < 0 || !PyList_Check(ct) || PyList_GET_SIZE(ct) != size || !PyList_Check(owned) ||
+        (record != Py_None && (!PyList_Check(record) || PyList_GET_SIZE(record) != size)) ||
+        start >= size || stop < 0) {
+        PyErr_SetString(PyExc_ValueError, "backward_loop: inconsistent tape, cotangents or range");
+        return NULL;
+    }
+    PyObject *stack[3 + 8];
+    for (Py_ssize_t i = start; i >= stop; i--) {
+        PyObject *g = PyList_GET_ITEM(ct, i);
+        if (g == Py_None) {
+            if (free)
+                list_put(tape, i, Py_None);
+            continue;
+        }
+        Py_INCREF(g);
+        list_put(ct, i, Py_None);
+        if (!Py_IS_TYPE(g, ndarray_T) && !PyFloat_CheckExact(g)) {
+            int sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(g));
+            if (sparse < 0) {
+                Py_DECREF(g);
+                return NULL;
+            }
+            if (sparse) {
+                Py_SETREF(g, PyObject_CallMethodNoArgs(g, s_materialize));
+                if (g == NULL)
+                    return NULL;
+            }
+        }
+        if (record != Py_None)
+            list_put(record, i, g);
+        PyObject *rec = Py_NewRef(PyList_GET_ITEM(tape, i));
+        if (free)
+            list_put(tape, i, Py_None);
+        PyObject *cts = NULL, *fast = NULL, *vjp = NULL;
+        if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
+            PyErr_Format(PyExc_TypeError, "tape record %zd is not a 6-tuple: %R", i, rec);
+            goto fail;
+        }
+        PyObject *prim = PyTuple_GET_ITEM(rec, 0), *vals = PyTuple_GET_ITEM(rec, 2);
+        PyObject *params = PyTuple_GET_ITEM(rec, 5);
+        vjp = Py_IS_TYPE(prim, Primitive_T) ? Py_XNewRef(SLOT(prim, o_vjp))
+                                            : PyObject_GetAttr(prim, s_vjp);
+        if (vjp == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_AttributeError, "%R has no vjp", prim);
+            goto fail;
+        }
+        PyObject *kw = PyDict_Check(params) && PyDict_GET_SIZE(params) ? params : NULL;
+        if (PyTuple_CheckExact(vals) && PyTuple_GET_SIZE(vals) <= 8) {
+            Py_ssize_t nv = PyTuple_GET_SIZE(vals);
+            stack[0] = g, stack[1] = PyTuple_GET_ITEM(rec, 1), stack[2] = PyTuple_GET_ITEM(rec, 4);
+            for (Py_ssize_t k = 0; k < nv; k++)
+                stack[3 + k] = PyTuple_GET_ITEM(vals, k);
+            cts = PyObject_VectorcallDict(vjp, stack, 3 + nv, kw);
+        }
+        else {  /* many arguments, or a list: the generic call */
+            PyObject *head = PyTuple_Pack(3, g, PyTuple_GET_ITEM(rec, 1), PyTuple_GET_ITEM(rec, 4));
+            PyObject *rest = head ? PySequence_Tuple(vals) : NULL;
+            PyObject *all = rest ? PySequence_Concat(head, rest) : NULL;
+            Py_XDECREF(head);
+            Py_XDECREF(rest);
+            if (all == NULL)
+                goto fail;
+            cts = PyObject_Call(vjp, all, kw);
+            Py_DECREF(all);
+        }
+        if (cts == NULL)
+            goto fail;
+        if (check != Py_None) {
+            PyObject *pos = PyLong_FromSsize_t(i);
+            PyObject *r = pos ? PyObject_CallFunctionObjArgs(check, prim, pos, cts, NULL) : NULL;
+            Py_XDECREF(pos);
+            if (r == NULL)
+                goto fail;
+            Py_DECREF(r);
+        }
+        PyObject *parents_t = PySequence_Tuple(PyTuple_GET_ITEM(rec, 3));
+        fast = parents_t ? PySequence_Fast(cts, "a VJP rule must return a sequence") : NULL;
+        if (fast == NULL) {
+            Py_XDECREF(parents_t);
+            goto fail;
+        }
+        Py_ssize_t m = PyTuple_GET_SIZE(parents_t);
+        if (PySequence_Fast_GET_SIZE(fast) < m)
+            m = PySequence_Fast_GET_SIZE(fast);
+        for (Py_ssize_t k = 0; k < m; k++) {
+            PyObject *c = PySequence_Fast_GET_ITEM(fast, k);
+            if (c == Py_None)
+                continue;
+            PyObject *p = PyTuple_GET_ITEM(parents_t, k);
+            Py_ssize_t pi = PyLong_AsSsize_t(p);
+            if (pi == -1 && PyErr_Occurred()) {
+                Py_DECREF(parents_t);
+                goto fail;
+            }
+            if (pi < 0 || pi >= size) {
+                PyErr_Format(PyExc_IndexError, "tape record %zd names parent %zd", i, pi);
+                Py_DECREF(parents_t);
+                goto fail;
+            }
+            if (PyList_GET_ITEM(ct, pi) == Py_None)
+                list_put(ct, pi, c);
+            else {
+                PyObject *addargs[4] = {ct, owned, p, c};
+                PyObject *r = PyObject_Vectorcall(py_add, addargs, 4, NULL);
+                if (r == NULL) {
+                    Py_DECREF(parents_t);
+                    goto fail;
+                }
+                Py_DECREF(r);
+            }
+        }
+        Py_DECREF(parents_t);
+        Py_DECREF(fast);
+        Py_DECREF(cts);
+        Py_DECREF(vjp);
+        Py_DECREF(rec);
+        Py_DECREF(g);
+        continue;
+    fail:
+        Py_XDECREF(fast);
+        Py_XDECREF(cts);
+        Py_XDECREF(vjp);
+        Py_DECREF(rec);
+        Py_DECREF(g);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef process_def = {
+    "process", (PyCFunction)(void (*)(void))vjp_process, METH_FASTCALL,
+    "process(prim, args, params): record one primitive on the tape (C version)."};
+
+/* init(VJPTrace, VJPTracer, Tracer, Primitive, ndarray, py_process, py_add, sparse_types,
+ * globals) -> the method descriptor to install as VJPTrace.process. */
+static PyObject *
+init(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "init takes 9 arguments");
+        return NULL;
+    }
+    PyObject *trace_cls = args[0];
+    for (int k = 0; k < 5; k++)
+        if (!PyType_Check(args[k])) {
+            PyErr_SetString(PyExc_TypeError, "init: the first five arguments are classes");
+            return NULL;
+        }
+    if (slot_offset(args[1], "_trace", &o_trace) || slot_offset(args[1], "primal", &o_primal) ||
+        slot_offset(args[1], "idx", &o_idx) || slot_offset(args[3], "impl", &o_impl) ||
+        slot_offset(args[3], "vjp", &o_vjp) || slot_offset(args[3], "nondiff", &o_nondiff) ||
+        slot_offset(args[3], "keep", &o_keep) || slot_offset(trace_cls, "tape", &o_tape) ||
+        slot_offset(trace_cls, "keep", &o_keepflag))
+        return NULL;
+    if (!PyDict_Check(args[8]) || !PyAnySet_Check(args[7])) {
+        PyErr_SetString(PyExc_TypeError, "init: sparse_types is a set and globals a dict");
+        return NULL;
+    }
+    Py_XSETREF(VJPTracer_T, (PyTypeObject *)Py_NewRef(args[1]));
+    Py_XSETREF(Tracer_T, (PyTypeObject *)Py_NewRef(args[2]));
+    Py_XSETREF(Primitive_T, (PyTypeObject *)Py_NewRef(args[3]));
+    Py_XSETREF(ndarray_T, (PyTypeObject *)Py_NewRef(args[4]));
+    Py_XSETREF(py_process, Py_NewRef(args[5]));
+    Py_XSETREF(py_add, Py_NewRef(args[6]));
+    Py_XSETREF(sparse_types, Py_NewRef(args[7]));
+    Py_XSETREF(globals, Py_NewRef(args[8]));
+    return PyDescr_NewMethod((PyTypeObject *)trace_cls, &process_def);
+}
+
+static PyMethodDef methods[] = {
+    {"init", (PyCFunction)(void (*)(void))init, METH_FASTCALL,
+     "init(VJPTrace, VJPTracer, Tracer, Primitive, ndarray, py_process, py_add, sparse_types, "
+     "globals): bind this module to the classes; returns the C VJPTrace.process."},
+    {"backward_loop", (PyCFunction)(void (*)(void))backward_loop, METH_FASTCALL,
+     "backward_loop(tape, ct, owned, start, stop, free, record, check): the backward pass."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_speedups",
+                                       "C hot paths of the reverse trace.", -1, methods};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
+    s_size = PyUnicode_InternFromString("size");
+    s_bind = PyUnicode_InternFromString("bind");
+    s_materialize = PyUnicode_InternFromString("materialize");
+    s_vjp = PyUnicode_InternFromString("vjp");
+    which0 = Py_BuildValue("(i)", 0);
+    which1 = Py_BuildValue("(i)", 1);
+    which01 = Py_BuildValue("(ii)", 0, 1);
+    if (!s_KEEP_MIN || !s_size || !s_bind || !s_materialize || !s_vjp || !which0 || !which1 ||
+        !which01)
+        return NULL;
+    return PyModule_Create(&moduledef);
+}
