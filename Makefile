@@ -25,8 +25,11 @@ $(VENV)/.installed-bench: pyproject.toml setup.py src/wengert/core/_speedups.c |
 demo: $(VENV)/.installed
 	$(BIN)/python examples/demo.py
 
+# The suite runs twice: on the C hot paths the install built, and on their pure-Python
+# reference (what a machine without a C compiler runs).
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -m "not slow"
+	WENGERT_PURE_PYTHON=1 $(BIN)/python -m pytest -q -m "not slow" -p no:cacheprovider
 
 test-slow: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -m slow

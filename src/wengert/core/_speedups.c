@@ -1,8 +1,9 @@
-/* The two hot loops of reverse mode, in C: recording one primitive on the tape
- * (VJPTrace.process) and the backward pass over the tape (the loop of reverse.backward).
+/* The hot paths of tracing, in C: recording one primitive on the reverse tape
+ * (VJPTrace.process), the backward pass over the tape (the loop of reverse.backward), and on
+ * the tracer side NumPy's ufunc protocol (Tracer.__array_ufunc__) and the binary operators.
  *
- * They do exactly what the Python versions in reverse.py do, which stay the reference and
- * the fallback: a build without a C compiler, WENGERT_PURE_PYTHON=1, and every case these
+ * They do exactly what the Python versions in reverse.py, trace.py and _methods.py do, which
+ * stay the reference and the fallback: a build without a C compiler, WENGERT_PURE_PYTHON=1, and every case these
  * functions do not spell out (arities other than one and two, a tape that is not a list,
  * an argument that is not a plain VJPTracer...) run the Python code. Nothing here knows an
  * operation or an array library: values are opaque objects, and rules are called as Python
@@ -362,6 +363,250 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---- The tracer side: NumPy's ufunc protocol and Python's binary operators ----------- */
+
+static PyObject *ufunc_rules, *no_params, *py_array_ufunc, *s_process, *s___call__, *s_dtype,
+    *s_hasobject;
+static Py_ssize_t o_ttrace, o_level;
+
+/* Whether ``x`` is an operand the rule layer must coerce first (a list, a tuple, an object
+ * array: the Python versions' _has_objects / _has_sequences): -1 on error. */
+static int
+needs_coercion(PyObject *x)
+{
+    if (PyList_CheckExact(x) || PyTuple_CheckExact(x))
+        return 1;
+    if (!Py_IS_TYPE(x, ndarray_T))
+        return 0;
+    PyObject *dtype = PyObject_GetAttr(x, s_dtype);
+    if (dtype == NULL)
+        return -1;
+    PyObject *h = PyObject_GetAttr(dtype, s_hasobject);
+    Py_DECREF(dtype);
+    if (h == NULL)
+        return -1;
+    int r = PyObject_IsTrue(h);
+    Py_DECREF(h);
+    return r;
+}
+
+static PyObject *
+call_process(PyObject *trace, PyObject *prim, PyObject *args)
+{
+    PyObject *stack[4] = {trace, prim, args, no_params};
+    return PyObject_VectorcallMethod(s_process, stack, 4, NULL);
+}
+
+/* Primitive.bind(*args) with no params: the trace of highest level processes the operation;
+ * with none, the impl computes it. ``tuple`` may hold ``args`` already. */
+static PyObject *
+bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple)
+{
+    PyObject *top = NULL;
+    long level = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!PyObject_TypeCheck(args[k], Tracer_T))
+            continue;
+        PyObject *t = SLOT(args[k], o_ttrace);
+        PyObject *lv = t ? SLOT(t, o_level) : NULL;
+        if (lv == NULL) {
+            PyErr_SetString(PyExc_AttributeError, "a traced value without a trace level");
+            return NULL;
+        }
+        long v = PyLong_AsLong(lv);
+        if (v == -1 && PyErr_Occurred())
+            return NULL;
+        if (v > level)
+            top = t, level = v;
+    }
+    if (top == NULL)
+        return PyObject_Vectorcall(SLOT(prim, o_impl), args, n, NULL);
+    if (tuple != NULL)
+        return call_process(top, prim, tuple);
+    tuple = PyTuple_New(n);
+    if (tuple == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++)
+        PyTuple_SET_ITEM(tuple, k, Py_NewRef(args[k]));
+    PyObject *r = call_process(top, prim, tuple);
+    Py_DECREF(tuple);
+    return r;
+}
+
+/* Tracer.__array_ufunc__(ufunc, method, *inputs, **kwargs): a plain call of a ufunc with a
+ * rule, on operands that need no coercion and with no keyword arguments, binds its primitive
+ * here; everything else (methods, out=, dtype=, object arrays...) is the Python version's. */
+static PyObject *
+array_ufunc(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nkw == 0 && nargs >= 3 && nargs <= 5 &&
+        (args[1] == s___call__ || (PyUnicode_Check(args[1]) &&
+                                   PyUnicode_Compare(args[1], s___call__) == 0))) {
+        PyObject *prim = PyDict_GetItemWithError(ufunc_rules, args[0]);
+        if (prim == NULL && PyErr_Occurred())
+            return NULL;
+        if (prim != NULL && Py_IS_TYPE(prim, Primitive_T)) {
+            Py_ssize_t n = nargs - 2;
+            if (n == 1 && args[2] == self) {
+                PyObject *tuple = PyTuple_Pack(1, self);
+                if (tuple == NULL)
+                    return NULL;
+                PyObject *r = call_process(SLOT(self, o_ttrace), prim, tuple);
+                Py_DECREF(tuple);
+                return r;
+            }
+            int plain = 1;
+            for (Py_ssize_t k = 2; k < nargs && plain; k++) {
+                int c = needs_coercion(args[k]);
+                if (c < 0)
+                    return NULL;
+                plain = !c;
+            }
+            if (plain)
+                return bind(prim, args + 2, n, NULL);
+        }
+    }
+    /* The Python version, called as a method: self first. */
+    PyObject *small[16], **stack = small;
+    Py_ssize_t total = nargs + nkw;
+    if (total + 1 > 16) {
+        stack = PyMem_Malloc((total + 1) * sizeof(PyObject *));
+        if (stack == NULL)
+            return PyErr_NoMemory();
+    }
+    stack[0] = self;
+    for (Py_ssize_t k = 0; k < total; k++)
+        stack[k + 1] = args[k];
+    PyObject *r = PyObject_Vectorcall(py_array_ufunc, stack, nargs + 1, kwnames);
+    if (stack != small)
+        PyMem_Free(stack);
+    return r;
+}
+
+static PyMethodDef array_ufunc_def = {
+    "__array_ufunc__", (PyCFunction)(void (*)(void))array_ufunc, METH_FASTCALL | METH_KEYWORDS,
+    "NumPy's ufunc protocol (NEP 13) for traced values (C version)."};
+
+/* A binary operator of Tracer (``__mul__``, ``__rsub__``...): ``BinaryMethod(prim, swap,
+ * fallback)``. Like a function in a class, it is called with the tracer first; the common
+ * operands (a tracer of the same trace, a number, a numeric array) go straight to the
+ * trace's process, the others to ``fallback(self, other)``, the Python version. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *prim, *fallback;
+    int swap;
+    vectorcallfunc vectorcall;
+} BinaryMethod;
+
+static PyObject *
+binary_method_call(BinaryMethod *m, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 2 || (kwnames && PyTuple_GET_SIZE(kwnames)) ||
+        !PyObject_TypeCheck(args[0], Tracer_T))
+        return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    PyObject *self = args[0], *other = args[1], *trace = SLOT(self, o_ttrace);
+    if (trace == NULL)
+        return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    if (PyObject_TypeCheck(other, Tracer_T)) {
+        if (SLOT(other, o_ttrace) != trace)  /* another trace: bind finds the top one */
+            return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    }
+    else {
+        int c = needs_coercion(other);
+        if (c != 0)
+            return c < 0 ? NULL : PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    }
+    PyObject *tuple = m->swap ? PyTuple_Pack(2, other, self) : PyTuple_Pack(2, self, other);
+    if (tuple == NULL)
+        return NULL;
+    PyObject *r = call_process(trace, m->prim, tuple);
+    Py_DECREF(tuple);
+    return r;
+}
+
+static PyObject *
+binary_method_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *prim, *fallback;
+    int swap;
+    if (!PyArg_ParseTuple(args, "OpO:BinaryMethod", &prim, &swap, &fallback))
+        return NULL;
+    if (Tracer_T == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "init_tracer must be called first");
+        return NULL;
+    }
+    BinaryMethod *m = (BinaryMethod *)type->tp_alloc(type, 0);
+    if (m == NULL)
+        return NULL;
+    m->prim = Py_NewRef(prim);
+    m->fallback = Py_NewRef(fallback);
+    m->swap = swap;
+    m->vectorcall = (vectorcallfunc)binary_method_call;
+    return (PyObject *)m;
+}
+
+static void
+binary_method_dealloc(BinaryMethod *m)
+{
+    Py_XDECREF(m->prim);
+    Py_XDECREF(m->fallback);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static PyObject *
+binary_method_get(PyObject *m, PyObject *obj, PyObject *type)
+{
+    if (obj == NULL || obj == Py_None)
+        return Py_NewRef(m);
+    return PyMethod_New(m, obj);
+}
+
+static PyObject *
+binary_method_repr(BinaryMethod *m)
+{
+    return PyUnicode_FromFormat("<BinaryMethod %R%s>", m->prim, m->swap ? " (reflected)" : "");
+}
+
+static PyTypeObject BinaryMethod_T = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wengert.core._speedups.BinaryMethod",
+    .tp_basicsize = sizeof(BinaryMethod),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR,
+    .tp_vectorcall_offset = offsetof(BinaryMethod, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_descr_get = binary_method_get,
+    .tp_new = binary_method_new,
+    .tp_dealloc = (destructor)binary_method_dealloc,
+    .tp_repr = (reprfunc)binary_method_repr,
+    .tp_doc = "BinaryMethod(prim, swap, fallback): a Tracer operator in C.",
+};
+
+/* init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc) ->
+ * the method descriptor to install as Tracer.__array_ufunc__. */
+static PyObject *
+init_tracer(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7 || !PyType_Check(args[0]) || !PyType_Check(args[1]) ||
+        !PyType_Check(args[2]) || !PyType_Check(args[3]) || !PyDict_Check(args[4]) ||
+        !PyDict_Check(args[5])) {
+        PyErr_SetString(PyExc_TypeError, "init_tracer(Tracer, Trace, Primitive, ndarray, "
+                                         "ufunc_rules, no_params, py_array_ufunc)");
+        return NULL;
+    }
+    if (slot_offset(args[0], "_trace", &o_ttrace) || slot_offset(args[1], "level", &o_level) ||
+        slot_offset(args[2], "impl", &o_impl))
+        return NULL;
+    Py_XSETREF(Tracer_T, (PyTypeObject *)Py_NewRef(args[0]));
+    Py_XSETREF(Primitive_T, (PyTypeObject *)Py_NewRef(args[2]));
+    Py_XSETREF(ndarray_T, (PyTypeObject *)Py_NewRef(args[3]));
+    Py_XSETREF(ufunc_rules, Py_NewRef(args[4]));
+    Py_XSETREF(no_params, Py_NewRef(args[5]));
+    Py_XSETREF(py_array_ufunc, Py_NewRef(args[6]));
+    return PyDescr_NewMethod((PyTypeObject *)args[0], &array_ufunc_def);
+}
+
 static PyMethodDef process_def = {
     "process", (PyCFunction)(void (*)(void))vjp_process, METH_FASTCALL,
     "process(prim, args, params): record one primitive on the tape (C version)."};
@@ -406,6 +651,9 @@ static PyMethodDef methods[] = {
     {"init", (PyCFunction)(void (*)(void))init, METH_FASTCALL,
      "init(VJPTrace, VJPTracer, Tracer, Primitive, ndarray, py_process, py_add, sparse_types, "
      "globals): bind this module to the classes; returns the C VJPTrace.process."},
+    {"init_tracer", (PyCFunction)(void (*)(void))init_tracer, METH_FASTCALL,
+     "init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc): "
+     "returns the C Tracer.__array_ufunc__."},
     {"backward_loop", (PyCFunction)(void (*)(void))backward_loop, METH_FASTCALL,
      "backward_loop(tape, ct, owned, start, stop, free, record, check): the backward pass."},
     {NULL, NULL, 0, NULL}};
@@ -424,8 +672,21 @@ PyInit__speedups(void)
     which0 = Py_BuildValue("(i)", 0);
     which1 = Py_BuildValue("(i)", 1);
     which01 = Py_BuildValue("(ii)", 0, 1);
+    s_process = PyUnicode_InternFromString("process");
+    s___call__ = PyUnicode_InternFromString("__call__");
+    s_dtype = PyUnicode_InternFromString("dtype");
+    s_hasobject = PyUnicode_InternFromString("hasobject");
     if (!s_KEEP_MIN || !s_size || !s_bind || !s_materialize || !s_vjp || !which0 || !which1 ||
-        !which01)
+        !which01 || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
-    return PyModule_Create(&moduledef);
+    if (PyType_Ready(&BinaryMethod_T) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "BinaryMethod", (PyObject *)&BinaryMethod_T) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -25,7 +25,9 @@ The rule signatures (``args`` are raw values at this level, possibly tracers of 
 
 from __future__ import annotations
 
-from wengert.core.trace import Tracer
+from numpy import ndarray as _ndarray
+
+from wengert.core.trace import _NO_PARAMS, Trace, Tracer, _speedups, ufunc_rules
 
 __all__ = ["Primitive", "registry", "top_trace"]
 
@@ -87,3 +89,12 @@ def top_trace(values):
             top = a._trace
             level = top.level
     return top
+
+
+# NumPy's ufunc protocol in C where the extension is built (see trace.py); it needs the
+# Primitive class, hence here. The Python version stays the reference and the C version's
+# path for every call but a plain ufunc call with a rule.
+_py_array_ufunc = Tracer.__array_ufunc__
+if _speedups is not None:
+    Tracer.__array_ufunc__ = _speedups.init_tracer(Tracer, Trace, Primitive, _ndarray,
+                                                   ufunc_rules, _NO_PARAMS, _py_array_ufunc)  # fmt: skip

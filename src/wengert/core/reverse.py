@@ -15,13 +15,12 @@ the tape position of argument ``which[k]``; the other arguments are constants of
 
 from __future__ import annotations
 
-import os
 from typing import Any, NamedTuple
 
 from numpy import ndarray as _ndarray
 
 from wengert.core.primitive import Primitive
-from wengert.core.trace import _NO_PARAMS, Trace, Tracer
+from wengert.core.trace import _NO_PARAMS, Trace, Tracer, _speedups
 
 __all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "backward"]
 
@@ -154,16 +153,6 @@ class VJPTracer(Tracer):
 
 
 _sparse_types: set = set()
-
-# The C versions of VJPTrace.process and of the backward loop (``_speedups.c``), built by the
-# install where a C compiler is found; WENGERT_PURE_PYTHON=1 runs the Python ones, which are
-# the reference (the test suite runs both).
-_speedups = None
-if not os.environ.get("WENGERT_PURE_PYTHON"):
-    try:
-        from wengert.core import _speedups
-    except ImportError:  # built without a compiler: the Python versions below
-        pass
 
 
 class SparseCotangent:
@@ -299,7 +288,9 @@ def _backward_loop(tape, ct, owned, start, stop, free, record, check):
                         _add(ct, owned, p, c)
 
 
-_py_process = VJPTrace.process  # the reference, and the C version's path for unusual calls
+# With the C extension (see trace.py), process and the backward loop are its versions; the
+# Python process stays the reference and the C version's path for unusual calls.
+_py_process = VJPTrace.process
 if _speedups is not None:
     VJPTrace.process = _speedups.init(VJPTrace, VJPTracer, Tracer, Primitive, _ndarray,
                                       _py_process, _add, _sparse_types, globals())  # fmt: skip

@@ -48,6 +48,16 @@ ufunc_rules: dict = {}
 ufunc_method_rules: dict = {}
 function_rules: dict = {}
 
+# The C versions of the hot paths (``_speedups.c``), built by the install where a C compiler
+# is found; WENGERT_PURE_PYTHON=1 runs the Python ones, which are the reference (the test
+# suite runs both).
+_speedups = None
+if not os.environ.get("WENGERT_PURE_PYTHON"):
+    try:
+        from wengert.core import _speedups
+    except ImportError:  # built without a compiler
+        pass
+
 ERRORS_DOC = "See docs/errors.md."
 _NO_PARAMS: dict = {}
 NO_RULE_HELP = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from wengert.core import trace as _trace
-from wengert.core.trace import _NO_PARAMS, Tracer, function_rules, ufunc_rules
+from wengert.core.trace import _NO_PARAMS, Tracer, _speedups, function_rules, ufunc_rules
 from wengert.numpy.indexing import getitem
 from wengert.numpy.select import astype
 
@@ -59,6 +59,8 @@ def _binop(ufunc, swap=False):
             return prim.bind(other, self) if swap else prim.bind(self, other)
         return self._trace.process(prim, (other, self) if swap else (self, other), _NO_PARAMS)
 
+    if _speedups is not None:  # the same in C; ``method`` for the cases it does not spell out
+        return _speedups.BinaryMethod(prim, swap, method)
     return method
 
 
