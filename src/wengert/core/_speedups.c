@@ -23,7 +23,7 @@ static PyObject *py_process;  /* the Python VJPTrace.process: every case not spe
 static PyObject *py_add;      /* reverse._add: accumulation into a position that has a value */
 static PyObject *sparse_types; /* the SparseCotangent subclasses (a set) */
 static PyObject *globals;     /* reverse's module dict: KEEP_MIN is read from it per use */
-static PyObject *s_KEEP_MIN, *s_size, *s_bind, *s_materialize, *s_vjp;
+static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_size, *s_bind, *s_materialize, *s_vjp;
 static PyObject *which0, *which1, *which01;
 static Py_ssize_t o_trace, o_primal, o_idx, o_impl, o_vjp, o_nondiff, o_keep, o_tape, o_keepflag;
 
@@ -214,6 +214,61 @@ list_put(PyObject *list, Py_ssize_t i, PyObject *v)
     Py_DECREF(old);
 }
 
+/* Whether ndarrays a and b have equal shapes and dtypes: -1 on error. */
+static int
+same_layout(PyObject *a, PyObject *b)
+{
+    int r = -1;
+    PyObject *sa = PyObject_GetAttr(a, s_shape), *sb = sa ? PyObject_GetAttr(b, s_shape) : NULL;
+    if (sb != NULL)
+        r = PyObject_RichCompareBool(sa, sb, Py_EQ);
+    Py_XDECREF(sa);
+    Py_XDECREF(sb);
+    if (r != 1)
+        return r;
+    PyObject *da = PyObject_GetAttr(a, s_dtype), *db = da ? PyObject_GetAttr(b, s_dtype) : NULL;
+    r = db ? PyObject_RichCompareBool(da, db, Py_EQ) : -1;
+    Py_XDECREF(da);
+    Py_XDECREF(db);
+    return r;
+}
+
+/* reverse._add(ct, owned, p, c) where ct[p] already holds a value: in place into an
+ * accumulator this pass owns, else a new sum that it then owns. Sparse cotangents, on either
+ * side, are the Python version's. */
+static int
+accumulate(PyObject *ct, PyObject *owned, PyObject *p, Py_ssize_t pi, PyObject *c)
+{
+    PyObject *old = PyList_GET_ITEM(ct, pi);
+    int sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(old));
+    if (sparse == 0)
+        sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(c));
+    if (sparse != 0 || pi >= PyList_GET_SIZE(owned)) {
+        if (sparse < 0)
+            return -1;
+        PyObject *addargs[4] = {ct, owned, p, c};
+        PyObject *r = PyObject_Vectorcall(py_add, addargs, 4, NULL);
+        Py_XDECREF(r);
+        return r == NULL ? -1 : 0;
+    }
+    PyObject *sum;
+    if (PyList_GET_ITEM(owned, pi) == Py_True && Py_IS_TYPE(old, ndarray_T) &&
+        Py_IS_TYPE(c, ndarray_T)) {
+        int same = same_layout(old, c);
+        if (same < 0)
+            return -1;
+        sum = same ? PyNumber_InPlaceAdd(old, c) : PyNumber_Add(old, c);
+    }
+    else
+        sum = PyNumber_Add(old, c);
+    if (sum == NULL)
+        return -1;
+    list_put(ct, pi, sum);
+    Py_DECREF(sum);
+    list_put(owned, pi, Py_True);
+    return 0;
+}
+
 /* The backward loop: see reverse.backward, which sets up ``ct`` and ``owned`` and calls this
  * as backward_loop(tape, ct, owned, start, stop, free, record, check). */
 static PyObject *
@@ -335,14 +390,9 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             }
             if (PyList_GET_ITEM(ct, pi) == Py_None)
                 list_put(ct, pi, c);
-            else {
-                PyObject *addargs[4] = {ct, owned, p, c};
-                PyObject *r = PyObject_Vectorcall(py_add, addargs, 4, NULL);
-                if (r == NULL) {
-                    Py_DECREF(parents_t);
-                    goto fail;
-                }
-                Py_DECREF(r);
+            else if (accumulate(ct, owned, p, pi, c) < 0) {
+                Py_DECREF(parents_t);
+                goto fail;
             }
         }
         Py_DECREF(parents_t);
@@ -365,8 +415,7 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- The tracer side: NumPy's ufunc protocol and Python's binary operators ----------- */
 
-static PyObject *ufunc_rules, *no_params, *py_array_ufunc, *s_process, *s___call__, *s_dtype,
-    *s_hasobject;
+static PyObject *ufunc_rules, *no_params, *py_array_ufunc, *s_process, *s___call__, *s_hasobject;
 static Py_ssize_t o_ttrace, o_level;
 
 /* Whether ``x`` is an operand the rule layer must coerce first (a list, a tuple, an object
@@ -665,6 +714,7 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
+    s_shape = PyUnicode_InternFromString("shape");
     s_size = PyUnicode_InternFromString("size");
     s_bind = PyUnicode_InternFromString("bind");
     s_materialize = PyUnicode_InternFromString("materialize");
@@ -677,7 +727,7 @@ PyInit__speedups(void)
     s_dtype = PyUnicode_InternFromString("dtype");
     s_hasobject = PyUnicode_InternFromString("hasobject");
     if (!s_KEEP_MIN || !s_size || !s_bind || !s_materialize || !s_vjp || !which0 || !which1 ||
-        !which01 || !s_process || !s___call__ || !s_dtype || !s_hasobject)
+        !which01 || !s_shape || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
     if (PyType_Ready(&BinaryMethod_T) < 0)
         return NULL;
