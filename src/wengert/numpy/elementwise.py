@@ -124,7 +124,7 @@ def _pow_dx_split(x, y, ans):
     # g * y * x**(y - 1) is computed as (g * y) * x**(y - 1), one pass over the array less.
     if type(y) in (int, float) and y != 0:
         return y, (x if y == 2 else x ** (y - 1))
-    return 1, _pow_dx(x, y, ans)
+    return None
 
 
 _pow_dx.split = _pow_dx_split
