@@ -80,6 +80,20 @@ def test_large_intermediates_nothing_needs_are_freed():
     assert _intermediate_alive(keep=False, n=n - 1)[0] is True
 
 
+def test_power_of_a_constant_exponent_keeps_only_its_base():
+    # Its partial in x (split into y times x**(y - 1) for a scalar cotangent) reads x and y.
+    trace = VJPTrace()
+    try:
+        x = trace.new_input(np.linspace(0.0, 1.0, reverse.KEEP_MIN))
+        squared = x**2
+        ref = weakref.ref(squared.primal)
+        out = squared * 3.0
+        del squared
+        assert ref() is None and out is not None
+    finally:
+        trace.close()
+
+
 def test_rosenbrock_gradient_with_pruned_records():
     # The seeds' Rosenbrock at a size where every record is pruned, against its closed form.
     n = 4 * reverse.KEEP_MIN

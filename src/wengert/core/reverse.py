@@ -177,7 +177,8 @@ class SparseCotangent:
         raise NotImplementedError
 
     def combine(self, other):
-        """``self + other`` kept sparse, or NotImplemented to materialize first."""
+        """``self + other`` kept sparse, or as a fresh array (which the backward pass then
+        owns and updates in place), or NotImplemented to materialize first."""
         return NotImplemented
 
 
@@ -196,6 +197,7 @@ def _add(ct, owned, p, c):
         both = old.combine(c)
         if both is not NotImplemented:
             ct[p] = both
+            owned[p] = type(both) is _ndarray
             return
         old = old.materialize()
         owned[p] = True

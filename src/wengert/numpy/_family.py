@@ -126,6 +126,7 @@ def expand(g, shape):
 
 
 _SCALARS = frozenset([np.float64, np.float32, np.complex128, np.complex64, np.float16])
+_SCALAR_CTS = _SCALARS | {float}  # cotangents a partial's split may fold its factor into
 
 
 def fit(c, x, ans=None):
@@ -292,8 +293,14 @@ def _fitter(k):
 def _partial_rules(d, k, pole):
     """(jvp term, vjp) of argument ``k`` of a binary op, from its partial derivative ``d``:
     a callable ``d(x, y, ans)`` or a constant such as 1 or -1 (add, subtract), for which no
-    multiplication is spent. ``pole``: ``d`` can be infinite, so zeros annihilate."""
+    multiplication is spent. ``pole``: ``d`` can be infinite, so zeros annihilate.
+
+    ``d.split(x, y, ans)``, where a partial has one, returns ``(f, v)`` with ``d == f * v``
+    for a number ``f`` (or None where it has no such form): a scalar cotangent (the VJP of
+    ``sum`` hands one back) is then multiplied by ``f``, and the array ``v`` is passed over
+    once, not twice (``2 * x`` and then ``g * (2 * x)``)."""
     fit_k = _fitter(k)
+    split = getattr(d, "split", None) if callable(d) else None
     if callable(d) and pole:
         # ``pole`` may be a predicate pole(x, y): whether d can be infinite at these values.
         may_be_infinite = pole if callable(pole) else (lambda x, y: True)
@@ -303,8 +310,14 @@ def _partial_rules(d, k, pole):
             return annihilate(c, t) if may_be_infinite(x, y) else c
 
         def vjp(g, x, y, ans):
-            c = d(x, y, ans)
-            c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
+            if fv is None:
+                c = d(x, y, ans)
+                c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            else:
+                (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
+                gf = g * f
+                c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
             return fit_k(annihilate(c, g) if may_be_infinite(x, y) else c, x, y, ans)
 
     elif callable(d):
@@ -314,8 +327,14 @@ def _partial_rules(d, k, pole):
 
         # The two hot rules inline fit_k (a call less per operation).
         def vjp(g, x, y, ans):
-            c = d(x, y, ans)
-            c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
+            if fv is None:
+                c = d(x, y, ans)
+                c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            else:
+                (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
+                gf = g * f
+                c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
             a, tc = (y if k else x), type(c)
             if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
                     tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):

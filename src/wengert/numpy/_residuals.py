@@ -99,7 +99,8 @@ def binary_keep(terms):
     a pair (partial ``d(x, y, ans)`` or a constant, pole predicate ``pole(x, y)`` or a
     constant). For each set of differentiated arguments, x, y and the output are kept whole
     or as a ``Like``."""
-    uses = [reads(d, ("x", "y", "ans")) | reads(pole, ("x", "y")) for d, pole in terms]
+    uses = [reads(d, ("x", "y", "ans")) | reads(getattr(d, "split", None), ("x", "y", "ans"))
+            | reads(pole, ("x", "y")) for d, pole in terms]  # fmt: skip
     masks = {}
     for which in ((0,), (1,), (0, 1)):
         used = frozenset().union(*(uses[k] for k in which))

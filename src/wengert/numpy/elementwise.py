@@ -119,6 +119,17 @@ def _pow_dx(x, y, ans):
     return y * x ** np.where(y == 0, 1, y - 1)
 
 
+def _pow_dx_split(x, y, ans):
+    # _pow_dx as f * v for a number f (see _family._partial_rules): with a constant exponent,
+    # g * y * x**(y - 1) is computed as (g * y) * x**(y - 1), one pass over the array less.
+    if type(y) in (int, float) and y != 0:
+        return y, (x if y == 2 else x ** (y - 1))
+    return None
+
+
+_pow_dx.split = _pow_dx_split
+
+
 def _pow_dy(x, y, ans):
     # At x == 0 the derivative in y is 0 (0**y is flat for y > 0), not log(0) * 0 = nan.
     return ans * np.log(np.where(x == 0, 1.0, x))

@@ -12,11 +12,15 @@ they are arguments the batching trace sees.
 
 from __future__ import annotations
 
+import math
+import operator
+
 import numpy as np
 
 from wengert.core.batching import BatchTracer
 from wengert.core.reverse import SparseCotangent
 from wengert.core.trace import Tracer
+from wengert.numpy import _residuals
 from wengert.numpy._family import (
     declare,
     defun,
@@ -98,6 +102,28 @@ class IndexedCotangent(SparseCotangent):
     def materialize(self):
         return _untake_impl(self.g, idx=self.idx, like=self.like)
 
+    def combine(self, other):
+        # The same entries twice (x[:-1] used twice): the sum is written once into a fresh
+        # array, which the backward pass then owns, not zeros, a copy and an add.
+        idx = self.idx
+        if type(other) is not IndexedCotangent or not _is_basic(idx) \
+                or not _is_basic(other.idx) or other.idx != idx:  # fmt: skip
+            return NotImplemented
+        raw, shape, dtype = self.like
+        rest = _outside(idx, shape)
+        if rest is None:
+            return NotImplemented
+        g, h = self.g, other.g
+        out = np.empty_like(raw, shape=shape, dtype=np.result_type(dtype, g, h))
+        at = out[idx]
+        if type(at) is np.ndarray:
+            np.add(g, h, out=at)
+        else:  # a single entry
+            out[idx] = g + h
+        for r in rest:
+            out[r] = 0
+        return out
+
     def add_into(self, acc) -> bool:
         g = self.g
         # The accumulator may be a broadcastable stand-in, smaller than the value (a sum's
@@ -138,12 +164,55 @@ getitem_p = linear(
 
 def _untake_impl(g, *, idx, like):
     raw, shape, dtype = like
-    out = np.zeros_like(raw, shape=shape, dtype=np.result_type(dtype, g))
+    dtype = np.result_type(dtype, g)
     if _is_basic(idx):
+        # A large array is not zeroed under g: g is written, then zeros around it.
+        rest = _outside(idx, shape) if math.prod(shape) >= _residuals.BIG else None
+        if rest is not None:
+            out = np.empty_like(raw, shape=shape, dtype=dtype)
+            out[idx] = g
+            for r in rest:
+                out[r] = 0
+            return out
+        out = np.zeros_like(raw, shape=shape, dtype=dtype)
         out[idx] = g
-    else:
-        np.add.at(out, idx, g)
+        return out
+    out = np.zeros_like(raw, shape=shape, dtype=dtype)
+    np.add.at(out, idx, g)
     return out
+
+
+def _outside(idx, shape):
+    """Basic indices that together reach every entry of an array of ``shape`` that the basic
+    index ``idx`` does not (they may overlap), or None where a step other than 1 or -1 leaves
+    gaps."""
+    if any(i is Ellipsis for i in idx):
+        k = next(n for n, i in enumerate(idx) if i is Ellipsis)
+        used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+        idx = idx[:k] + (slice(None),) * (len(shape) - used) + idx[k + 1:]
+    pieces, axis = [], 0
+    for i in idx:
+        if i is None:
+            continue
+        n = shape[axis]
+        if type(i) is slice:
+            start, stop, step = i.indices(n)
+            if step == -1:
+                start, stop = stop + 1, start + 1
+            elif step != 1:
+                return None
+        else:  # an integer
+            start = operator.index(i) % n
+            stop = start + 1
+        lead = (slice(None),) * axis
+        if stop <= start:
+            return [()]  # nothing selected: all of it is outside
+        if start > 0:
+            pieces.append(lead + (slice(0, start),))
+        if stop < n:
+            pieces.append(lead + (slice(stop, None),))
+        axis += 1
+    return pieces
 
 
 def _untake_batch(prim):
