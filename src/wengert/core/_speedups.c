@@ -656,6 +656,239 @@ init_tracer(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return PyDescr_NewMethod((PyTypeObject *)args[0], &array_ufunc_def);
 }
 
+/* ---- The elementwise family's VJP rules (numpy/_family.py) ------------------------------
+ *
+ * The rule layer's generic VJPs of elementwise ops, from their partial derivatives, for the
+ * common cases; ``fallback`` is the Python rule, called for every other case. The partials
+ * themselves stay Python (a rule never lives here). Modes:
+ *   UNARY    call(g, ans, which, x) -> (g * d(x, ans),)
+ *   PARTIAL  call(g, x, y, ans) -> the cotangent of argument k: g times the partial d(x, y,
+ *            ans), or a constant +-1 (d NULL), fitted to the argument's shape
+ *   BINARY   call(g, ans, which, x, y) -> the partials' cotangents of the arguments ``which``
+ * A product with an array of BIG elements or more goes through ``scaled`` (which may write
+ * in place); one that needs fitting (broadcast, dtype) through ``fit``. */
+
+static PyObject *f_scaled, *f_fit, *scalar_types, *split_types, *family_globals, *s_BIG;
+
+enum { UNARY, PARTIAL, BINARY };
+
+typedef struct {
+    PyObject_HEAD
+    int mode, k, sign, split;
+    PyObject *d, *vx, *vy, *fallback;
+    vectorcallfunc vectorcall;
+} ElementwiseVJP;
+
+static PyTypeObject ElementwiseVJP_T;
+
+/* g * d, through ``scaled`` where d is an ndarray of BIG elements or more. */
+static PyObject *
+product(PyObject *g, PyObject *d)
+{
+    if (Py_IS_TYPE(d, ndarray_T)) {
+        PyObject *big = PyDict_GetItemWithError(family_globals, s_BIG);
+        if (big == NULL)
+            return PyErr_Occurred() ? NULL : PyNumber_Multiply(g, d);
+        PyObject *size = PyObject_GetAttr(d, s_size);
+        if (size == NULL)
+            return NULL;
+        int large = PyObject_RichCompareBool(size, big, Py_GE);
+        Py_DECREF(size);
+        if (large < 0)
+            return NULL;
+        if (large) {
+            PyObject *stack[2] = {g, d};
+            return PyObject_Vectorcall(f_scaled, stack, 2, NULL);
+        }
+    }
+    return PyNumber_Multiply(g, d);
+}
+
+/* c as the cotangent of argument a (of output ans): itself when its type, shape and dtype
+ * are a's already (nearly always), else fit(c, a, ans). Steals c. */
+static PyObject *
+fitted(PyObject *c, PyObject *a, PyObject *ans)
+{
+    PyTypeObject *tc = Py_TYPE(c);
+    if (tc == Py_TYPE(a) && tc == Py_TYPE(ans)) {
+        int ok = PySet_Contains(scalar_types, (PyObject *)tc);
+        if (ok == 0 && tc == ndarray_T) {
+            PyObject *sc = PyObject_GetAttr(c, s_shape), *sa = NULL, *sn = NULL;
+            PyObject *dc = NULL, *da = NULL;
+            if (sc && (sa = PyObject_GetAttr(a, s_shape)) && (sn = PyObject_GetAttr(ans, s_shape)) &&
+                (dc = PyObject_GetAttr(c, s_dtype)) && (da = PyObject_GetAttr(a, s_dtype))) {
+                ok = PyObject_RichCompareBool(sc, sa, Py_EQ);
+                if (ok == 1)
+                    ok = PyObject_RichCompareBool(sa, sn, Py_EQ);
+                if (ok == 1)
+                    ok = dc == da;
+            }
+            else
+                ok = -1;
+            Py_XDECREF(sc), Py_XDECREF(sa), Py_XDECREF(sn), Py_XDECREF(dc), Py_XDECREF(da);
+        }
+        if (ok != 0) {
+            if (ok < 0)
+                Py_CLEAR(c);
+            return c;
+        }
+    }
+    PyObject *stack[3] = {c, a, ans};
+    PyObject *r = PyObject_Vectorcall(f_fit, stack, 3, NULL);
+    Py_DECREF(c);
+    return r;
+}
+
+static PyObject *
+partial_call(ElementwiseVJP *m, PyObject *const *args)
+{
+    PyObject *g = args[0], *x = args[1], *y = args[2], *ans = args[3], *c;
+    if (m->d == NULL)
+        c = m->sign > 0 ? Py_NewRef(g) : PyNumber_Negative(g);
+    else {
+        if (m->split) {
+            int folds = PySet_Contains(split_types, (PyObject *)Py_TYPE(g));
+            if (folds != 0)
+                return folds < 0 ? NULL : PyObject_Vectorcall(m->fallback, args, 4, NULL);
+        }
+        PyObject *dv = PyObject_Vectorcall(m->d, args + 1, 3, NULL);
+        if (dv == NULL)
+            return NULL;
+        c = product(g, dv);
+        Py_DECREF(dv);
+    }
+    if (c == NULL)
+        return NULL;
+    return fitted(c, m->k ? y : x, ans);
+}
+
+static PyObject *
+elementwise_vjp_call(ElementwiseVJP *m, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames && PyTuple_GET_SIZE(kwnames))
+        return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    if (m->mode == PARTIAL && nargs == 4)
+        return partial_call(m, args);
+    if (m->mode == UNARY && nargs == 4) {
+        PyObject *stack[2] = {args[3], args[1]};  /* d(x, ans) */
+        PyObject *dv = PyObject_Vectorcall(m->d, stack, 2, NULL);
+        if (dv == NULL)
+            return NULL;
+        PyObject *c = product(args[0], dv);
+        Py_DECREF(dv);
+        if (c == NULL)
+            return NULL;
+        PyObject *r = PyTuple_Pack(1, c);
+        Py_DECREF(c);
+        return r;
+    }
+    if (m->mode == BINARY && nargs == 5 && PyTuple_CheckExact(args[2])) {
+        /* (g, ans, which, x, y): the partials take (g, x, y, ans) */
+        PyObject *stack[4] = {args[0], args[3], args[4], args[1]};
+        PyObject *which = args[2];
+        Py_ssize_t n = PyTuple_GET_SIZE(which);
+        if (n == 2) {
+            PyObject *cx = PyObject_Vectorcall(m->vx, stack, 4, NULL);
+            PyObject *cy = cx ? PyObject_Vectorcall(m->vy, stack, 4, NULL) : NULL;
+            PyObject *r = cy ? PyTuple_Pack(2, cx, cy) : NULL;
+            Py_XDECREF(cx);
+            Py_XDECREF(cy);
+            return r;
+        }
+        if (n == 1) {
+            int second = PyObject_IsTrue(PyTuple_GET_ITEM(which, 0));
+            if (second < 0)
+                return NULL;
+            PyObject *c = PyObject_Vectorcall(second ? m->vy : m->vx, stack, 4, NULL);
+            if (c == NULL)
+                return NULL;
+            PyObject *r = PyTuple_Pack(1, c);
+            Py_DECREF(c);
+            return r;
+        }
+    }
+    return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+}
+
+static PyObject *
+elementwise_vjp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"mode", "fallback", "d", "k", "sign", "split", "vx", "vy", NULL};
+    int mode, k = 0, sign = 1, split = 0;
+    PyObject *fallback, *d = Py_None, *vx = Py_None, *vy = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iO|OiipOO:ElementwiseVJP", names, &mode,
+                                     &fallback, &d, &k, &sign, &split, &vx, &vy))
+        return NULL;
+    if (f_scaled == NULL || ndarray_T == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "init_family and init_tracer must be called first");
+        return NULL;
+    }
+    if (mode < UNARY || mode > BINARY || (mode == UNARY && d == Py_None) ||
+        (mode == BINARY && (vx == Py_None || vy == Py_None)) || (sign != 1 && sign != -1)) {
+        PyErr_SetString(PyExc_ValueError, "ElementwiseVJP: inconsistent arguments");
+        return NULL;
+    }
+    ElementwiseVJP *m = (ElementwiseVJP *)type->tp_alloc(type, 0);
+    if (m == NULL)
+        return NULL;
+    m->mode = mode, m->k = k, m->sign = sign, m->split = split;
+    m->d = d == Py_None ? NULL : Py_NewRef(d);
+    m->vx = Py_NewRef(vx);
+    m->vy = Py_NewRef(vy);
+    m->fallback = Py_NewRef(fallback);
+    m->vectorcall = (vectorcallfunc)elementwise_vjp_call;
+    return (PyObject *)m;
+}
+
+static void
+elementwise_vjp_dealloc(ElementwiseVJP *m)
+{
+    Py_XDECREF(m->d);
+    Py_XDECREF(m->vx);
+    Py_XDECREF(m->vy);
+    Py_XDECREF(m->fallback);
+    Py_TYPE(m)->tp_free((PyObject *)m);
+}
+
+static PyObject *
+elementwise_vjp_repr(ElementwiseVJP *m)
+{
+    return PyUnicode_FromFormat("<ElementwiseVJP of %R>", m->fallback);
+}
+
+static PyTypeObject ElementwiseVJP_T = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "wengert.core._speedups.ElementwiseVJP",
+    .tp_basicsize = sizeof(ElementwiseVJP),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(ElementwiseVJP, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_new = elementwise_vjp_new,
+    .tp_dealloc = (destructor)elementwise_vjp_dealloc,
+    .tp_repr = (reprfunc)elementwise_vjp_repr,
+    .tp_doc = "ElementwiseVJP(mode, fallback, d=None, k=0, sign=1, split=False, vx=None, "
+              "vy=None): an elementwise family's VJP in C (see _family.py).",
+};
+
+/* init_family(scaled, fit, scalar_types, split_types, family_globals) */
+static PyObject *
+init_family(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyAnySet_Check(args[2]) || !PyAnySet_Check(args[3]) ||
+        !PyDict_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "init_family(scaled, fit, scalar_types, split_types, family_globals)");
+        return NULL;
+    }
+    Py_XSETREF(f_scaled, Py_NewRef(args[0]));
+    Py_XSETREF(f_fit, Py_NewRef(args[1]));
+    Py_XSETREF(scalar_types, Py_NewRef(args[2]));
+    Py_XSETREF(split_types, Py_NewRef(args[3]));
+    Py_XSETREF(family_globals, Py_NewRef(args[4]));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef process_def = {
     "process", (PyCFunction)(void (*)(void))vjp_process, METH_FASTCALL,
     "process(prim, args, params): record one primitive on the tape (C version)."};
@@ -703,6 +936,8 @@ static PyMethodDef methods[] = {
     {"init_tracer", (PyCFunction)(void (*)(void))init_tracer, METH_FASTCALL,
      "init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc): "
      "returns the C Tracer.__array_ufunc__."},
+    {"init_family", (PyCFunction)(void (*)(void))init_family, METH_FASTCALL,
+     "init_family(scaled, fit, scalar_types, split_types, family_globals)."},
     {"backward_loop", (PyCFunction)(void (*)(void))backward_loop, METH_FASTCALL,
      "backward_loop(tape, ct, owned, start, stop, free, record, check): the backward pass."},
     {NULL, NULL, 0, NULL}};
@@ -715,6 +950,7 @@ PyInit__speedups(void)
 {
     s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
     s_shape = PyUnicode_InternFromString("shape");
+    s_BIG = PyUnicode_InternFromString("BIG");
     s_size = PyUnicode_InternFromString("size");
     s_bind = PyUnicode_InternFromString("bind");
     s_materialize = PyUnicode_InternFromString("materialize");
@@ -727,14 +963,15 @@ PyInit__speedups(void)
     s_dtype = PyUnicode_InternFromString("dtype");
     s_hasobject = PyUnicode_InternFromString("hasobject");
     if (!s_KEEP_MIN || !s_size || !s_bind || !s_materialize || !s_vjp || !which0 || !which1 ||
-        !which01 || !s_shape || !s_process || !s___call__ || !s_dtype || !s_hasobject)
+        !which01 || !s_shape || !s_BIG || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
-    if (PyType_Ready(&BinaryMethod_T) < 0)
+    if (PyType_Ready(&BinaryMethod_T) < 0 || PyType_Ready(&ElementwiseVJP_T) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(m, "BinaryMethod", (PyObject *)&BinaryMethod_T) < 0) {
+    if (PyModule_AddObjectRef(m, "BinaryMethod", (PyObject *)&BinaryMethod_T) < 0 ||
+        PyModule_AddObjectRef(m, "ElementwiseVJP", (PyObject *)&ElementwiseVJP_T) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -12,7 +12,7 @@ import numpy as np
 
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
-from wengert.core.trace import Tracer, function_rules, ufunc_rules
+from wengert.core.trace import Tracer, _speedups, function_rules, ufunc_rules
 from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
@@ -142,6 +142,14 @@ def fit(c, x, ans=None):
     return c
 
 
+# The elementwise VJPs below (unary, binary) have C versions in core/_speedups.c, where the
+# extension is built, for their common cases: a product with a Python partial, a fit that
+# is a no-op. The Python rules stay the reference and the C versions' path for the others.
+_UNARY, _PARTIAL, _BINARY = 0, 1, 2
+if _speedups is not None:
+    _speedups.init_family(scaled, fit, _SCALARS, _SCALAR_CTS, globals())
+
+
 def operand(x):
     """A Python list or tuple given as an array operand, made an array (traced if it holds
     traced values)."""
@@ -253,6 +261,9 @@ def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, p
             d = df(x, ans)
             return (scaled(g, d) if type(d) is ndarray and d.size >= BIG else g * d,)
 
+        if _speedups is not None:  # the same in C (see the end of this module)
+            vjp = _speedups.ElementwiseVJP(_UNARY, vjp, df)
+
     return _elementwise(ufunc, name, impl, jvp, vjp, batch_unary, (domain,), keep)
 
 
@@ -361,6 +372,9 @@ def _partial_rules(d, k, pole):
                 return c
             return fit(c, a, ans)
 
+    if _speedups is not None and not pole and (callable(d) or d in (1, -1)):
+        vjp = _speedups.ElementwiseVJP(_PARTIAL, vjp, d if callable(d) else None, k,
+                                       1 if callable(d) else d, split is not None)  # fmt: skip
     return jvp_term, vjp
 
 
@@ -394,6 +408,9 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
         if len(which) == 2:
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
+
+    if _speedups is not None:
+        vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy)
 
     keep = binary_keep([(dx, px), (dy, py)])
     return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain, keep)
