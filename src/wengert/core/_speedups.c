@@ -16,6 +16,12 @@
 #include <Python.h>
 #include <structmember.h>
 
+/* NumPy's C API only to read an ndarray's size, shape, dtype and flags (what the Python
+ * versions read through attributes); values are still computed by calling Python. */
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL wengert_speedups_ARRAY_API
+#include <numpy/arrayobject.h>
+
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
 static PyTypeObject *VJPTracer_T, *Tracer_T, *Primitive_T, *ndarray_T;
@@ -53,12 +59,10 @@ is_big(PyObject *x)
     PyObject *lim = PyDict_GetItemWithError(globals, s_KEEP_MIN);
     if (lim == NULL)
         return PyErr_Occurred() ? -1 : 0;
-    PyObject *size = PyObject_GetAttr(x, s_size);
-    if (size == NULL)
+    Py_ssize_t n = PyLong_AsSsize_t(lim);
+    if (n == -1 && PyErr_Occurred())
         return -1;
-    int r = PyObject_RichCompareBool(size, lim, Py_GE);
-    Py_DECREF(size);
-    return r;
+    return PyArray_SIZE((PyArrayObject *)x) >= n;
 }
 
 static PyObject *
@@ -214,23 +218,18 @@ list_put(PyObject *list, Py_ssize_t i, PyObject *v)
     Py_DECREF(old);
 }
 
-/* Whether ndarrays a and b have equal shapes and dtypes: -1 on error. */
+/* Whether ndarrays a and b have equal shapes, and dtypes that compare equal (a == b):
+ * -1 on error. */
 static int
 same_layout(PyObject *a, PyObject *b)
 {
-    int r = -1;
-    PyObject *sa = PyObject_GetAttr(a, s_shape), *sb = sa ? PyObject_GetAttr(b, s_shape) : NULL;
-    if (sb != NULL)
-        r = PyObject_RichCompareBool(sa, sb, Py_EQ);
-    Py_XDECREF(sa);
-    Py_XDECREF(sb);
-    if (r != 1)
-        return r;
-    PyObject *da = PyObject_GetAttr(a, s_dtype), *db = da ? PyObject_GetAttr(b, s_dtype) : NULL;
-    r = db ? PyObject_RichCompareBool(da, db, Py_EQ) : -1;
-    Py_XDECREF(da);
-    Py_XDECREF(db);
-    return r;
+    PyArrayObject *x = (PyArrayObject *)a, *y = (PyArrayObject *)b;
+    int nd = PyArray_NDIM(x);
+    if (nd != PyArray_NDIM(y) ||
+        (nd && memcmp(PyArray_DIMS(x), PyArray_DIMS(y), nd * sizeof(npy_intp))))
+        return 0;
+    PyObject *dx = (PyObject *)PyArray_DESCR(x), *dy = (PyObject *)PyArray_DESCR(y);
+    return dx == dy ? 1 : PyObject_RichCompareBool(dx, dy, Py_EQ);
 }
 
 /* reverse._add(ct, owned, p, c) where ct[p] already holds a value: in place into an
@@ -426,6 +425,11 @@ needs_coercion(PyObject *x)
     if (PyList_CheckExact(x) || PyTuple_CheckExact(x))
         return 1;
     if (!Py_IS_TYPE(x, ndarray_T))
+        return 0;
+    int t = PyArray_DESCR((PyArrayObject *)x)->type_num;
+    if (t == NPY_OBJECT)
+        return 1;
+    if (t != NPY_VOID)  /* only object and structured dtypes can hold objects */
         return 0;
     PyObject *dtype = PyObject_GetAttr(x, s_dtype);
     if (dtype == NULL)
@@ -687,16 +691,12 @@ product(PyObject *g, PyObject *d)
 {
     if (Py_IS_TYPE(d, ndarray_T)) {
         PyObject *big = PyDict_GetItemWithError(family_globals, s_BIG);
-        if (big == NULL)
-            return PyErr_Occurred() ? NULL : PyNumber_Multiply(g, d);
-        PyObject *size = PyObject_GetAttr(d, s_size);
-        if (size == NULL)
+        if (big == NULL && PyErr_Occurred())
             return NULL;
-        int large = PyObject_RichCompareBool(size, big, Py_GE);
-        Py_DECREF(size);
-        if (large < 0)
+        Py_ssize_t n = big ? PyLong_AsSsize_t(big) : PY_SSIZE_T_MAX;
+        if (n == -1 && PyErr_Occurred())
             return NULL;
-        if (large) {
+        if (PyArray_SIZE((PyArrayObject *)d) >= n) {
             PyObject *stack[2] = {g, d};
             return PyObject_Vectorcall(f_scaled, stack, 2, NULL);
         }
@@ -713,19 +713,13 @@ fitted(PyObject *c, PyObject *a, PyObject *ans)
     if (tc == Py_TYPE(a) && tc == Py_TYPE(ans)) {
         int ok = PySet_Contains(scalar_types, (PyObject *)tc);
         if (ok == 0 && tc == ndarray_T) {
-            PyObject *sc = PyObject_GetAttr(c, s_shape), *sa = NULL, *sn = NULL;
-            PyObject *dc = NULL, *da = NULL;
-            if (sc && (sa = PyObject_GetAttr(a, s_shape)) && (sn = PyObject_GetAttr(ans, s_shape)) &&
-                (dc = PyObject_GetAttr(c, s_dtype)) && (da = PyObject_GetAttr(a, s_dtype))) {
-                ok = PyObject_RichCompareBool(sc, sa, Py_EQ);
-                if (ok == 1)
-                    ok = PyObject_RichCompareBool(sa, sn, Py_EQ);
-                if (ok == 1)
-                    ok = dc == da;
-            }
-            else
-                ok = -1;
-            Py_XDECREF(sc), Py_XDECREF(sa), Py_XDECREF(sn), Py_XDECREF(dc), Py_XDECREF(da);
+            PyArrayObject *x = (PyArrayObject *)c, *y = (PyArrayObject *)a;
+            PyArrayObject *z = (PyArrayObject *)ans;
+            int nd = PyArray_NDIM(x);
+            ok = nd == PyArray_NDIM(y) && nd == PyArray_NDIM(z) &&
+                 PyArray_DESCR(x) == PyArray_DESCR(y) &&
+                 (nd == 0 || (!memcmp(PyArray_DIMS(x), PyArray_DIMS(y), nd * sizeof(npy_intp)) &&
+                              !memcmp(PyArray_DIMS(y), PyArray_DIMS(z), nd * sizeof(npy_intp))));
         }
         if (ok != 0) {
             if (ok < 0)
@@ -948,6 +942,7 @@ static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_speedups",
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
+    import_array();
     s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
     s_shape = PyUnicode_InternFromString("shape");
     s_BIG = PyUnicode_InternFromString("BIG");
