@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import wengert as wg
-from wengert.core import primitive, reverse
+from wengert.core import forward, primitive, reverse
 from wengert.core.trace import Tracer
 
 
@@ -29,6 +29,7 @@ def test_ci_builds_and_uses_the_c_extension():
     assert reverse.VJPTrace.process is not reverse._py_process
     assert Tracer.__array_ufunc__ is not primitive._py_array_ufunc
     assert type(Tracer.__mul__) is reverse._speedups.BinaryMethod
+    assert forward.JVPTrace.process is not forward._py_process
 
 
 def test_pure_python_mode_really_runs_python():

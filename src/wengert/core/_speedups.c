@@ -883,6 +883,135 @@ init_family(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_RETURN_NONE;
 }
 
+/* ---- Forward mode: JVPTrace.process (forward.py) ------------------------------------- */
+
+static PyTypeObject *JVPTracer_T;
+static PyObject *py_jvp_process, *f_shape, *f_dtype;
+static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, o_jvp;
+
+static PyObject *
+jvp_slow(PyObject *self, PyObject *prim, PyObject *args, PyObject *params)
+{
+    PyObject *stack[4] = {self, prim, args, params};
+    return PyObject_Vectorcall(py_jvp_process, stack, 4, NULL);
+}
+
+/* JVPTrace.process(prim, args, params): see the Python version in forward.py. */
+static PyObject *
+jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "process(prim, args, params)");
+        return NULL;
+    }
+    PyObject *prim = args[0], *targs = args[1], *params = args[2];
+    if (!Py_IS_TYPE(prim, Primitive_T) || !PyTuple_CheckExact(targs) ||
+        !PyDict_CheckExact(params))
+        return jvp_slow(self, prim, targs, params);
+    Py_ssize_t n = PyTuple_GET_SIZE(targs);
+    if (n != 1 && n != 2)
+        return jvp_slow(self, prim, targs, params);
+    PyObject *vals[2], *tans[2];
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *a = PyTuple_GET_ITEM(targs, k);
+        if (Py_IS_TYPE(a, JVPTracer_T) && SLOT(a, oj_trace) == self) {
+            vals[k] = SLOT(a, oj_primal);
+            tans[k] = SLOT(a, oj_tangent);
+            if (vals[k] == NULL || tans[k] == NULL)
+                return jvp_slow(self, prim, targs, params);
+        }
+        else if (n == 1)
+            return jvp_slow(self, prim, targs, params);
+        else
+            vals[k] = a, tans[k] = Py_None;
+    }
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
+    PyObject *ans;
+    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
+        PyObject *b = PyObject_GetAttr(prim, s_bind);
+        if (b == NULL)
+            return NULL;
+        ans = PyObject_VectorcallDict(b, vals, n, kw);
+        Py_DECREF(b);
+    }
+    else
+        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
+    if (ans == NULL)
+        return NULL;
+    int nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff));
+    if (nondiff != 0) {
+        if (nondiff < 0)
+            Py_CLEAR(ans);
+        return ans;
+    }
+    PyObject *ts = n == 1 ? PyTuple_Pack(1, tans[0]) : PyTuple_Pack(2, tans[0], tans[1]);
+    if (ts == NULL) {
+        Py_DECREF(ans);
+        return NULL;
+    }
+    PyObject *stack[4] = {ts, ans, vals[0], n == 2 ? vals[1] : NULL};
+    PyObject *jvp = SLOT(prim, o_jvp);
+    PyObject *t = jvp ? PyObject_VectorcallDict(jvp, stack, 2 + n, kw) : NULL;
+    if (jvp == NULL)
+        PyErr_Format(PyExc_AttributeError, "%R has no jvp rule", prim);
+    Py_DECREF(ts);
+    if (t == NULL || t == Py_None) {
+        if (t == NULL)
+            Py_CLEAR(ans);
+        Py_XDECREF(t);
+        return ans;
+    }
+    /* JVPTracer(self, ans, t), its shape and dtype stored as its __init__ does */
+    PyObject *shape, *dtype;
+    if (Py_IS_TYPE(ans, ndarray_T)) {
+        shape = PyObject_GetAttr(ans, s_shape);
+        dtype = Py_NewRef((PyObject *)PyArray_DESCR((PyArrayObject *)ans));
+    }
+    else {
+        shape = PyObject_CallOneArg(f_shape, ans);
+        dtype = shape ? PyObject_CallOneArg(f_dtype, ans) : NULL;
+    }
+    PyObject *tracer = dtype ? JVPTracer_T->tp_alloc(JVPTracer_T, 0) : NULL;
+    if (tracer == NULL) {
+        Py_XDECREF(shape), Py_XDECREF(dtype), Py_DECREF(t), Py_DECREF(ans);
+        return NULL;
+    }
+    SLOT(tracer, oj_trace) = Py_NewRef(self);
+    SLOT(tracer, oj_primal) = ans;
+    SLOT(tracer, oj_tangent) = t;
+    SLOT(tracer, oj_shape) = shape;
+    SLOT(tracer, oj_dtype) = dtype;
+    return tracer;
+}
+
+static PyMethodDef jvp_process_def = {
+    "process", (PyCFunction)(void (*)(void))jvp_process, METH_FASTCALL,
+    "process(prim, args, params): one primitive on dual numbers (C version)."};
+
+/* init_forward(JVPTrace, JVPTracer, py_process, shape, dtype) -> the method descriptor to
+ * install as JVPTrace.process (init_tracer first). */
+static PyObject *
+init_forward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyType_Check(args[0]) || !PyType_Check(args[1]) || Primitive_T == NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "init_forward(JVPTrace, JVPTracer, py_process, shape, dtype), after "
+                        "init_tracer");
+        return NULL;
+    }
+    if (slot_offset(args[1], "_trace", &oj_trace) || slot_offset(args[1], "primal", &oj_primal) ||
+        slot_offset(args[1], "tangent", &oj_tangent) || slot_offset(args[1], "_shape", &oj_shape) ||
+        slot_offset(args[1], "_dtype", &oj_dtype) ||
+        slot_offset((PyObject *)Primitive_T, "jvp", &o_jvp) ||
+        slot_offset((PyObject *)Primitive_T, "nondiff", &o_nondiff))
+        return NULL;
+    Py_XSETREF(JVPTracer_T, (PyTypeObject *)Py_NewRef(args[1]));
+    Py_XSETREF(py_jvp_process, Py_NewRef(args[2]));
+    Py_XSETREF(f_shape, Py_NewRef(args[3]));
+    Py_XSETREF(f_dtype, Py_NewRef(args[4]));
+    return PyDescr_NewMethod((PyTypeObject *)args[0], &jvp_process_def);
+}
+
 static PyMethodDef process_def = {
     "process", (PyCFunction)(void (*)(void))vjp_process, METH_FASTCALL,
     "process(prim, args, params): record one primitive on the tape (C version)."};
@@ -930,6 +1059,9 @@ static PyMethodDef methods[] = {
     {"init_tracer", (PyCFunction)(void (*)(void))init_tracer, METH_FASTCALL,
      "init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc): "
      "returns the C Tracer.__array_ufunc__."},
+    {"init_forward", (PyCFunction)(void (*)(void))init_forward, METH_FASTCALL,
+     "init_forward(JVPTrace, JVPTracer, py_process, shape, dtype): returns the C "
+     "JVPTrace.process."},
     {"init_family", (PyCFunction)(void (*)(void))init_family, METH_FASTCALL,
      "init_family(scaled, fit, scalar_types, split_types, family_globals)."},
     {"backward_loop", (PyCFunction)(void (*)(void))backward_loop, METH_FASTCALL,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from numpy import ndarray as _ndarray
 
-from wengert.core.trace import Trace, Tracer, _dtype, _shape
+from wengert.core import primitive as _primitive  # noqa: F401  (its C set-up comes first)
+from wengert.core.trace import Trace, Tracer, _dtype, _shape, _speedups
 
 __all__ = ["JVPTrace", "JVPTracer"]
 
@@ -103,3 +104,10 @@ class JVPTracer(Tracer):
     def _become(self, new: "JVPTracer") -> None:
         self.primal, self.tangent = new.primal, new.tangent
         self._shape, self._dtype = new._shape, new._dtype
+
+
+# With the C extension (see trace.py), process is its version; the Python one stays the
+# reference and the C version's path for unusual calls (three or more arguments...).
+_py_process = JVPTrace.process
+if _speedups is not None:
+    JVPTrace.process = _speedups.init_forward(JVPTrace, JVPTracer, _py_process, _shape, _dtype)
