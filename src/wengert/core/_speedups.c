@@ -65,25 +65,59 @@ is_big(PyObject *x)
     return PyArray_SIZE((PyArrayObject *)x) >= n;
 }
 
+/* fn(self, prim, args, params): a Python process, for the cases the C ones do not spell out. */
 static PyObject *
-slow_process(PyObject *self, PyObject *prim, PyObject *args, PyObject *params)
+call4(PyObject *fn, PyObject *self, PyObject *prim, PyObject *args, PyObject *params)
 {
     PyObject *stack[4] = {self, prim, args, params};
-    return PyObject_Vectorcall(py_process, stack, 4, NULL);
+    return PyObject_Vectorcall(fn, stack, 4, NULL);
+}
+
+#define slow_process(self, prim, args, params) call4(py_process, self, prim, args, params)
+
+/* A primitive's output one level down, as both traces compute it: bind again where a value
+ * is itself traced (an outer transformation's tracer), else the impl directly. Sets *nondiff
+ * to whether the primitive is piecewise constant. */
+static PyObject *
+primal_out(PyObject *prim, PyObject *const *vals, Py_ssize_t n, PyObject *params, int *nondiff)
+{
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL, *ans;
+    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
+        PyObject *b = PyObject_GetAttr(prim, s_bind);
+        if (b == NULL)
+            return NULL;
+        ans = PyObject_VectorcallDict(b, vals, n, kw);
+        Py_DECREF(b);
+    }
+    else
+        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
+    if (ans != NULL && (*nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff))) < 0)
+        Py_CLEAR(ans);
+    return ans;
+}
+
+/* process(prim, args, params)'s arguments: 1 where a C version handles the call (a
+ * Primitive, a tuple of one or two arguments, a dict), 0 where the Python one must, -1 on
+ * error. */
+static int
+spelled_out(PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "process(prim, args, params)");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_CheckExact(args[1]) ? PyTuple_GET_SIZE(args[1]) : 0;
+    return Py_IS_TYPE(args[0], Primitive_T) && PyDict_CheckExact(args[2]) && (n == 1 || n == 2);
 }
 
 /* VJPTrace.process(prim, args, params): see the Python version in reverse.py. */
 static PyObject *
 vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "process(prim, args, params)");
-        return NULL;
-    }
+    int ok = spelled_out(args, nargs);
+    if (ok <= 0)
+        return ok < 0 ? NULL : slow_process(self, args[0], args[1], args[2]);
     PyObject *prim = args[0], *targs = args[1], *params = args[2];
-    if (!Py_IS_TYPE(prim, Primitive_T) || !PyTuple_CheckExact(targs) ||
-        !PyDict_CheckExact(params))
-        return slow_process(self, prim, targs, params);
     PyObject *tape = SLOT(self, o_tape);
     if (tape == NULL || !PyList_CheckExact(tape))
         return slow_process(self, prim, targs, params);
@@ -124,32 +158,13 @@ vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         else
             return slow_process(self, prim, targs, params);
     }
-    else
-        return slow_process(self, prim, targs, params);
     if (pa == NULL || vals[0] == NULL)
         return slow_process(self, prim, targs, params);
 
-    /* The output, one level down: bind again where a value is itself traced (an outer
-     * transformation's tracer), else the impl directly. */
-    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
-    PyObject *ans;
-    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
-        PyObject *bind = PyObject_GetAttr(prim, s_bind);
-        if (bind == NULL)
-            return NULL;
-        ans = PyObject_VectorcallDict(bind, vals, n, kw);
-        Py_DECREF(bind);
-    }
-    else
-        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
-    if (ans == NULL)
-        return NULL;
-    int nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff));
-    if (nondiff != 0) {
-        if (nondiff < 0)
-            Py_CLEAR(ans);
+    int nondiff;
+    PyObject *ans = primal_out(prim, vals, n, params, &nondiff);
+    if (ans == NULL || nondiff)
         return ans;
-    }
 
     PyObject *parents = pb ? PyTuple_Pack(2, pa, pb) : PyTuple_Pack(1, pa);
     PyObject *valtuple = PyTuple_New(n);
@@ -889,28 +904,17 @@ static PyTypeObject *JVPTracer_T;
 static PyObject *py_jvp_process, *f_shape, *f_dtype;
 static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, o_jvp;
 
-static PyObject *
-jvp_slow(PyObject *self, PyObject *prim, PyObject *args, PyObject *params)
-{
-    PyObject *stack[4] = {self, prim, args, params};
-    return PyObject_Vectorcall(py_jvp_process, stack, 4, NULL);
-}
+#define jvp_slow(self, prim, args, params) call4(py_jvp_process, self, prim, args, params)
 
 /* JVPTrace.process(prim, args, params): see the Python version in forward.py. */
 static PyObject *
 jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "process(prim, args, params)");
-        return NULL;
-    }
+    int ok = spelled_out(args, nargs);
+    if (ok <= 0)
+        return ok < 0 ? NULL : jvp_slow(self, args[0], args[1], args[2]);
     PyObject *prim = args[0], *targs = args[1], *params = args[2];
-    if (!Py_IS_TYPE(prim, Primitive_T) || !PyTuple_CheckExact(targs) ||
-        !PyDict_CheckExact(params))
-        return jvp_slow(self, prim, targs, params);
     Py_ssize_t n = PyTuple_GET_SIZE(targs);
-    if (n != 1 && n != 2)
-        return jvp_slow(self, prim, targs, params);
     PyObject *vals[2], *tans[2];
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *a = PyTuple_GET_ITEM(targs, k);
@@ -925,25 +929,11 @@ jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         else
             vals[k] = a, tans[k] = Py_None;
     }
-    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
-    PyObject *ans;
-    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
-        PyObject *b = PyObject_GetAttr(prim, s_bind);
-        if (b == NULL)
-            return NULL;
-        ans = PyObject_VectorcallDict(b, vals, n, kw);
-        Py_DECREF(b);
-    }
-    else
-        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
-    if (ans == NULL)
-        return NULL;
-    int nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff));
-    if (nondiff != 0) {
-        if (nondiff < 0)
-            Py_CLEAR(ans);
+    int nondiff;
+    PyObject *ans = primal_out(prim, vals, n, params, &nondiff);
+    if (ans == NULL || nondiff)
         return ans;
-    }
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
     PyObject *ts = n == 1 ? PyTuple_Pack(1, tans[0]) : PyTuple_Pack(2, tans[0], tans[1]);
     if (ts == NULL) {
         Py_DECREF(ans);
