@@ -56,3 +56,63 @@ def test_gradient_under_jvp_keeps_grads_type():
     # (type included) as grad alone, and a zero tangent for a linear function.
     assert wg.jvp(wg.grad(lambda x: x), (2.0,), (1.0,))[0] == wg.grad(lambda x: x)(2.0) == 1.0
     assert type(wg.jvp(wg.grad(lambda x: x), (2.0,), (1.0,))[0]) is np.float64
+
+
+def test_hvp_of_a_pytree_argument_matches_closed_form():
+    # f(a, b) = sum(a**3) * b: H = [[diag(6 a b), 3 a**2], [3 a**2 ^T, 0]]
+    a, b = np.array([1.0, -2.0]), 1.5
+    va, vb = np.array([0.5, 2.0]), -1.0
+    h = wg.hvp(lambda p: np.sum(p["a"] ** 3) * p["b"], {"a": a, "b": b}, {"a": va, "b": vb})
+    np.testing.assert_allclose(h["a"], 6 * a * b * va + 3 * a**2 * vb, **EXACT)
+    np.testing.assert_allclose(h["b"], np.sum(3 * a**2 * va), **EXACT)
+    assert type(h["b"]) is np.float64
+
+
+def test_hvp_refuses_a_direction_of_another_shape_and_leaves_no_trace_open():
+    from wengert.core.trace import _open_levels
+
+    before = set(_open_levels())
+    with pytest.raises(wg.TangentMismatchError, match="hvp: tangent 0"):
+        wg.hvp(lambda x: np.sum(x**3), np.ones(3), np.ones(2))
+    assert _open_levels() == before
+
+
+def test_hvp_through_a_broadcasting_product_sums_traced_cotangents_back():
+    # f = sum((x[:, None] * b)**2) = sum_i x_i**2 sum_j b_ij**2: the product's cotangent (a
+    # forward-mode tracer, shaped like b) must be summed back to x[:, None]'s shape.
+    b = rng(6).standard_normal((3, 4))
+    x, v = rng(7).standard_normal(3), rng(8).standard_normal(3)
+    h = wg.hvp(lambda x: np.sum((x[:, None] * b) ** 2), x, v)
+    np.testing.assert_allclose(h, 2 * np.sum(b * b, axis=1) * v, **EXACT)
+
+
+@pytest.mark.parametrize("c", [np.float64(0.7), np.array([0.5, -1.5, 2.0]), np.complex128(2 - 1j)])
+def test_hvp_where_a_plain_cotangent_meets_a_traced_partial(c):
+    # The seed's cotangent times the traced partial x of x * x (and of c * x, below), with a
+    # plain scalar, array or complex constant on the cotangent's side: f = Re(sum(c x x)),
+    # H = diag(2 Re c).
+    x, v = np.array([1.0, -2.0, 0.5]), np.array([0.3, 1.0, -2.0])
+    h = wg.hvp(lambda x: np.real(np.sum(c * (x * x))), x, v)
+    np.testing.assert_allclose(h, 2 * np.real(c) * v, **EXACT)
+    h = wg.hvp(lambda x: np.real(np.sum((c * x) * x)), x, v)
+    np.testing.assert_allclose(h, 2 * np.real(c) * v, **EXACT)
+
+
+@pytest.mark.parametrize("plain", [2.5, np.float32(2.5), np.array([1.0, 2.0, 3.0])])
+def test_ufunc_of_a_plain_operand_and_a_tracer_either_side(plain):
+    # np.subtract(plain, t) and np.subtract(t, plain) go straight to t's trace: the operand
+    # order must survive (d/dx of plain - x**2 is -2x, of x**2 - plain is 2x).
+    x = np.array([1.0, -2.0, 0.5])
+    g = wg.grad(lambda x: np.sum(np.subtract(plain, x**2)))(x)
+    np.testing.assert_allclose(g, -2 * x, **EXACT)
+    g = wg.grad(lambda x: np.sum(np.subtract(x**2, plain)))(x)
+    np.testing.assert_allclose(g, 2 * x, **EXACT)
+    _, t = wg.jvp(lambda x: np.divide(plain, x), (x,), (np.ones(3),))
+    np.testing.assert_allclose(t, -np.asarray(plain) / x**2, **EXACT)
+
+
+def test_ufunc_of_an_object_array_of_tracers_and_a_tracer():
+    # An object array holding tracers is not a plain operand: it is coerced to one traced
+    # array first (d/dx of sum([x0, x1] * x) = [2 x0, 2 x1]).
+    g = wg.grad(lambda x: np.sum(np.multiply(np.array([x[0], x[1]]), x)))(np.array([3.0, -1.0]))
+    np.testing.assert_allclose(g, [6.0, -2.0], **EXACT)

@@ -12,7 +12,7 @@ import numpy as np
 
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
-from wengert.core.trace import Tracer, function_rules, ufunc_rules
+from wengert.core.trace import Tracer, function_rules, tracer_types, ufunc_rules
 from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
@@ -126,6 +126,7 @@ def expand(g, shape):
 
 
 _SCALARS = frozenset([np.float64, np.float32, np.complex128, np.complex64, np.float16])
+_float64 = np.float64
 
 
 def fit(c, x, ans=None):
@@ -227,6 +228,12 @@ def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=N
 # -- elementwise families ------------------------------------------------------------------
 
 
+# _TRACED_RIGHT: a plain cotangent times a traced partial (the VJPs of hvp's backward pass)
+# is computed by the tracer's own operator, ``d.__rmul__(g)``: the same product in the same
+# order as ``g * d``, without NumPy's dispatch of a plain left operand to the tracer, which
+# costs as much as the rest of the traced operation.
+
+
 def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, pole=False):
     """An elementwise op of one argument from its derivative ``df(x, ans)`` (or, for an op
     that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules).
@@ -275,14 +282,15 @@ def batch_unary(prim):
 
 def _fitter(k):
     """``fit`` for argument ``k`` of a binary op, with its fast path inlined: a cotangent of
-    the argument's own type, shape and dtype (nearly always) needs nothing."""
+    the argument's own type, shape and dtype (nearly always) needs nothing. Tracers take it
+    too (a VJP run on forward-mode values: hvp's backward pass)."""
 
     def fit_k(c, x, y, ans):
         a = y if k else x
         tc = type(c)
-        if tc is type(a) and tc is type(ans) and (
-            tc in _SCALARS or (tc is ndarray and c.shape == a.shape == ans.shape
-                               and c.dtype is a.dtype)):  # fmt: skip
+        if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
+                (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                and c.dtype is a.dtype)):  # fmt: skip
             return c
         return fit(c, a, ans)
 
@@ -315,10 +323,17 @@ def _partial_rules(d, k, pole):
         # The two hot rules inline fit_k (a call less per operation).
         def vjp(g, x, y, ans):
             c = d(x, y, ans)
-            c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+            tc = type(c)
+            if tc is ndarray:
+                c = scaled(g, c) if c.size >= BIG else g * c
+            elif tc is float or tc is _float64 or tc not in tracer_types:
+                c = g * c
+            else:  # a plain cotangent times a traced partial: see _TRACED_RIGHT
+                c = c.__rmul__(g)
             a, tc = (y if k else x), type(c)
             if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
+                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype)):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
@@ -338,7 +353,8 @@ def _partial_rules(d, k, pole):
             c = g if d == 1 else (-g if d == -1 else g * d)
             a, tc = (y if k else x), type(c)
             if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
+                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype)):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
