@@ -116,3 +116,18 @@ def test_ufunc_of_an_object_array_of_tracers_and_a_tracer():
     # array first (d/dx of sum([x0, x1] * x) = [2 x0, 2 x1]).
     g = wg.grad(lambda x: np.sum(np.multiply(np.array([x[0], x[1]]), x)))(np.array([3.0, -1.0]))
     np.testing.assert_allclose(g, [6.0, -2.0], **EXACT)
+
+
+def test_a_value_times_or_plus_itself_at_every_order():
+    # x * x and x + x with both operands one value: the two JVP terms and the two cotangents
+    # are computed once (d(x*x) = 2x, d2 = 2; d(x+x) = 2), in every mode and under vmap.
+    x, v = np.array([1.5, -2.0, 0.25]), np.array([1.0, 0.5, -3.0])
+    np.testing.assert_allclose(wg.grad(lambda x: np.sum(x * x))(x), 2 * x, **EXACT)
+    np.testing.assert_allclose(wg.grad(lambda x: np.sum(np.multiply(x, x)))(x), 2 * x, **EXACT)
+    np.testing.assert_allclose(wg.grad(lambda x: np.sum((x + x) ** 3))(x), 24 * x**2, **EXACT)
+    np.testing.assert_allclose(wg.jvp(lambda x: x * x, (x,), (v,))[1], 2 * x * v, **EXACT)
+    np.testing.assert_allclose(wg.jvp(lambda x: x + x, (x,), (v,))[1], 2 * v, **EXACT)
+    np.testing.assert_allclose(wg.hvp(lambda x: np.sum((x * x) * (x * x)), x, v),
+                               12 * x**2 * v, **EXACT)  # fmt: skip
+    np.testing.assert_allclose(wg.vmap(wg.grad(lambda x: x * x))(x), 2 * x, **EXACT)
+    np.testing.assert_allclose(wg.hessian(lambda x: np.sum(x * x * x))(x), np.diag(6 * x), **EXACT)

@@ -133,10 +133,16 @@ def fit(c, x, ans=None):
     """The cotangent ``c`` of an op's output ``ans`` made to match input ``x``: its shape
     (undoing broadcasting, see sum_to) and its realness (the cotangent of a real input is
     real, as in JAX). ``ans`` may be omitted where the output has x's shape."""
+    dx = getattr(x, "dtype", None)
+    if dx is not None and getattr(c, "dtype", None) is dx:
+        # Already x's dtype (so real where x is) and, where also of x's and the output's
+        # shape, nothing to do: a plain cotangent of a traced value, say (hvp's backward).
+        s = c.shape
+        if s == x.shape and (ans is None or s == ans.shape):
+            return c
     c = sum_to(c, shape_of(x), None if ans is None else shape_of(ans))
     if is_complex(c) and not is_complex(x):
         c = np.real(c)
-    dx = getattr(x, "dtype", None)
     if dx is not None and getattr(c, "dtype", dx) != dx and dx.kind in "fc":
         c = c.astype(dx)  # float32 parameters get float32 cotangents
     return c
@@ -361,13 +367,16 @@ def _partial_rules(d, k, pole):
     return jvp_term, vjp
 
 
-def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False):
+def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False,
+           symmetric=False):  # fmt: skip
     """An elementwise op of two broadcasting arguments from its partials.
 
     ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
     a constant such as ``1`` or ``-1`` (add, subtract), which skips a multiplication.
     ``pole``: a partial can be infinite, so zero (co)tangents annihilate; a pair gives it per
-    argument, each True or a predicate ``pole(x, y)``.
+    argument, each True or a predicate ``pole(x, y)``. ``symmetric``: ``dy(x, y) == dx(y, x)``,
+    so where both arguments are one value (``x * x``) the two terms of the JVP, and the two
+    cotangents, are one product computed once.
     """
     px, py = pole if isinstance(pole, tuple) else (pole, pole)
     (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
@@ -385,10 +394,16 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return jx(tx, x, y, ans)
         if both is not None and type(tx) is ndarray and type(ty) is ndarray:
             return both(tx, ty)
+        if symmetric and x is y and tx is ty:
+            t = jx(tx, x, y, ans)
+            return t + t
         return jx(tx, x, y, ans) + jy(ty, x, y, ans)
 
     def vjp(g, ans, which, x, y):
         if len(which) == 2:
+            if symmetric and x is y:
+                c = vx(g, x, y, ans)
+                return c, c  # shared: the backward pass never writes into a rule's result
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 

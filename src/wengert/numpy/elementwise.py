@@ -129,9 +129,9 @@ def _tie_split(x, y, ans, win):
     return np.where(x == y, 0.5, win(x, y))
 
 
-binary(np.add, 1, 1, impl=operator.add)
+binary(np.add, 1, 1, impl=operator.add, symmetric=True)
 binary(np.subtract, 1, -1, impl=operator.sub)
-binary(np.multiply, lambda x, y, ans: y, lambda x, y, ans: x, impl=operator.mul)
+binary(np.multiply, lambda x, y, ans: y, lambda x, y, ans: x, impl=operator.mul, symmetric=True)
 binary(
     np.true_divide,
     lambda x, y, ans: 1 / y,
