@@ -438,6 +438,12 @@ def _dual_inputs(primals, tangents, fname):
             f"{fname}(fun, primals, tangents) takes primals and tangents as tuples, one entry "
             f"per argument of fun: wg.{fname}(f, (x,), (v,)). {_DOC}"
         )
+    if len(primals) == 1 and len(tangents) == 1:  # one array and its direction, checked at once
+        p, t = primals[0], tangents[0]
+        if (type(p) is _ndarray and type(t) is _ndarray and p.dtype.kind in "fc"
+                and t.dtype == p.dtype and t.shape == p.shape and p.shape):  # fmt: skip
+            trace = _debug.jvp_trace()
+            return trace, [JVPTracer(trace, p, t)], tree._flat_def(tuple, 1)
     p_leaves, p_tree = tree.flatten(tuple(primals))
     t_leaves, t_tree = tree.flatten(tuple(tangents))
     if p_tree is not t_tree and p_tree != t_tree:

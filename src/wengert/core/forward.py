@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numpy import ndarray as _ndarray
 
-from wengert.core.trace import Trace, Tracer, _dtype, _shape
+from wengert.core.trace import Trace, Tracer, _dtype, _shape, tracer_types
 
 __all__ = ["JVPTrace", "JVPTracer"]
 
@@ -26,7 +26,7 @@ class JVPTrace(Trace):
         if n == 1:
             a = args[0]
             x = a.primal
-            if isinstance(x, Tracer):
+            if type(x) in tracer_types:
                 ans = prim.bind(x, **params)
             elif params:
                 ans = prim.impl(x, **params)
@@ -45,7 +45,7 @@ class JVPTrace(Trace):
                 y, ty = b.primal, b.tangent
             else:
                 y, ty = b, None
-            if isinstance(x, Tracer) or isinstance(y, Tracer):
+            if type(x) in tracer_types or type(y) in tracer_types:  # not isinstance: see trace.py
                 ans = prim.bind(x, y, **params)
             elif params:
                 ans = prim.impl(x, y, **params)

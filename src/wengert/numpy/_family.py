@@ -368,7 +368,7 @@ def _partial_rules(d, k, pole):
 
 
 def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False,
-           symmetric=False):  # fmt: skip
+           symmetric=False, jvp=None):  # fmt: skip
     """An elementwise op of two broadcasting arguments from its partials.
 
     ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
@@ -376,7 +376,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
     ``pole``: a partial can be infinite, so zero (co)tangents annihilate; a pair gives it per
     argument, each True or a predicate ``pole(x, y)``. ``symmetric``: ``dy(x, y) == dx(y, x)``,
     so where both arguments are one value (``x * x``) the two terms of the JVP, and the two
-    cotangents, are one product computed once.
+    cotangents, are one product computed once. ``jvp`` replaces the JVP rule built from the
+    partials (multiply's, spelled out, is a hot path of forward mode).
     """
     px, py = pole if isinstance(pole, tuple) else (pole, pole)
     (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
@@ -386,7 +387,7 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
     if not callable(dx) and not callable(dy) and dx == 1 and dy in (1, -1):
         both = np.add if dy == 1 else np.subtract
 
-    def jvp(ts, ans, x, y):
+    def from_partials(ts, ans, x, y):
         tx, ty = ts
         if tx is None:
             return jy(ty, x, y, ans)
@@ -408,7 +409,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain, keep)
+    return _elementwise(ufunc, name, impl, jvp or from_partials, vjp, batch_elementwise, domain,
+                        keep)  # fmt: skip
 
 
 def nondiff(*ufuncs, batch=batch_elementwise, domain=real):
