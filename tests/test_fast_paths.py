@@ -116,6 +116,21 @@ def test_ufunc_of_an_object_array_of_tracers_and_a_tracer():
     # array first (d/dx of sum([x0, x1] * x) = [2 x0, 2 x1]).
     g = wg.grad(lambda x: np.sum(np.multiply(np.array([x[0], x[1]]), x)))(np.array([3.0, -1.0]))
     np.testing.assert_allclose(g, [6.0, -2.0], **EXACT)
+    g = wg.grad(lambda x: np.sum(x * np.array([x[0], x[1]])))(np.array([3.0, -1.0]))
+    np.testing.assert_allclose(g, [6.0, -2.0], **EXACT)
+    g = wg.grad(lambda x: np.sum(x - [x[1], 2.0 * x[0]]))(np.array([3.0, -1.0]))
+    np.testing.assert_allclose(g, [-1.0, 0.0], **EXACT)  # sum(x) - x1 - 2 x0 = -x0
+
+
+@pytest.mark.parametrize("plain", [3, 2.5, np.float32(2.5), np.int64(3), np.array([1.0, 2.0])])
+def test_operators_with_a_plain_operand_either_side(plain):
+    # The operators' exact-type fast path for plain numbers and arrays keeps the operand order:
+    # d/dx sum(plain / x) = -plain / x**2, d/dx sum(x / plain) = 1 / plain.
+    x = np.array([1.5, -0.5])
+    np.testing.assert_allclose(wg.grad(lambda x: np.sum(plain / x))(x), -np.asarray(plain) / x**2,
+                               **EXACT)  # fmt: skip
+    np.testing.assert_allclose(wg.grad(lambda x: np.sum(x / plain))(x),
+                               np.broadcast_to(1 / np.asarray(plain), x.shape), **EXACT)  # fmt: skip
 
 
 def test_a_value_times_or_plus_itself_at_every_order():
