@@ -146,3 +146,34 @@ def test_a_value_times_or_plus_itself_at_every_order():
                                12 * x**2 * v, **EXACT)  # fmt: skip
     np.testing.assert_allclose(wg.vmap(wg.grad(lambda x: x * x))(x), 2 * x, **EXACT)
     np.testing.assert_allclose(wg.hessian(lambda x: np.sum(x * x * x))(x), np.diag(6 * x), **EXACT)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hvp_through_a_large_constant_matrix_on_either_side(dtype):
+    # hvp's forward trace computes a constant matrix times a dual vector as one GEMM of the
+    # value and tangent rows (its values are never returned); f = 0.5 |A x|^2 + sum(x A^T A x)
+    # has H = A^T A + 2 A^T A = 3 A^T A, through A @ x, x @ A.T and the VJPs' g @ A, A.T @ g.
+    tol = EXACT if dtype == np.float64 else {"rtol": 1e-4, "atol": 1e-4}
+    a = (rng(9).standard_normal((120, 80)) / 10).astype(dtype)
+    x, v = rng(10).standard_normal(80).astype(dtype), rng(11).standard_normal(80).astype(dtype)
+
+    def f(x):
+        y = a @ x
+        return 0.5 * (y @ y) + np.sum(x * ((x @ a.T) @ a))
+
+    h = wg.hvp(f, x, v)
+    np.testing.assert_allclose(h, 3 * (a.T @ (a @ v)), **tol)
+    assert h.dtype == dtype
+
+
+def test_jvp_of_grad_keeps_the_gradient_bit_for_bit():
+    # Only hvp (which returns no value) computes values jointly with tangents: jvp of grad
+    # returns the gradient exactly as grad computes it.
+    a = rng(12).standard_normal((120, 80))
+    x, v = rng(13).standard_normal(80), rng(14).standard_normal(80)
+    f = lambda x: np.sum(np.tanh(a @ x))  # noqa: E731
+    g, hv = wg.jvp(wg.grad(f), (x,), (v,))
+    np.testing.assert_array_equal(g, wg.grad(f)(x))
+    np.testing.assert_allclose(hv, wg.hvp(f, x, v), rtol=1e-12, atol=1e-12)
+    t = 1 - np.tanh(a @ x) ** 2
+    np.testing.assert_allclose(hv, a.T @ (-2 * np.tanh(a @ x) * t * (a @ v)), **EXACT)

@@ -485,6 +485,7 @@ def hvp(fun: Callable, x, v):
     # jvp(grad(fun), (x,), (v,))[1], without the two wrappers' plumbing: the gradient
     # computed on dual numbers, of which the tangents are H @ v.
     trace, duals, x_tree = _dual_inputs((x,), (v,), "hvp")
+    trace.joint = True  # no value of this trace is returned: joint rules may round them
     try:
         _, grads, rec = _value_and_grads(fun, tree.unflatten(x_tree, duals), False, False)
     finally:

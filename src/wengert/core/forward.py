@@ -47,6 +47,11 @@ class JVPTrace(Trace):
                 y, ty = b, None
             if type(x) in tracer_types or type(y) in tracer_types:  # not isinstance: see trace.py
                 ans = prim.bind(x, y, **params)
+            elif self.joint and prim.joint_jvp is not None:
+                both = prim.joint_jvp((tx, ty), x, y, **params)
+                if both is not None:
+                    return JVPTracer(self, both[0], both[1])
+                ans = prim.impl(x, y, **params)
             elif params:
                 ans = prim.impl(x, y, **params)
             else:

@@ -117,7 +117,7 @@ class Trace:
     All slots live here so a trace can change class to ``ClosedTrace`` when it closes.
     """
 
-    __slots__ = ("level", "tape", "size", "keep", "sites", "__weakref__")
+    __slots__ = ("level", "tape", "size", "keep", "sites", "joint", "__weakref__")
 
     def __init__(self):
         self.level = new_level()
@@ -125,6 +125,10 @@ class Trace:
         self.size = None
         self.keep = True
         self.sites = None  # call sites, recorded only by the checked traces of debug_nans
+        # Forward mode only: whether a primitive's joint_jvp may compute a value with its
+        # tangent, rounding the value differently from the plain call. Only where no value
+        # is returned (hvp's): jvp's must be the plain call's, bit for bit.
+        self.joint = False
         _open_levels().add(self.level)
 
     def close(self) -> None:
