@@ -429,7 +429,7 @@ def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None, elementw
     def jvp(ts, ans, *args, **params):
         if len(ts) == 1:
             t = ts[0]
-            if isinstance(t, Tracer):
+            if type(t) in tracer_types:
                 return prim.bind(t, **params)
             return prim.impl(t, **params)  # what bind does with no tracer, one call sooner
         ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]
