@@ -7,11 +7,15 @@ is how ``jacfwd`` pushes many directions at once, as Ceres' ``Jet<T, N>``).
 
 from __future__ import annotations
 
+from operator import attrgetter as _attrgetter
+
 from numpy import ndarray as _ndarray
 
 from wengert.core.trace import Trace, Tracer, _dtype, _shape, tracer_types
 
 __all__ = ["JVPTrace", "JVPTracer"]
+
+_new = object.__new__
 
 
 class JVPTrace(Trace):
@@ -77,7 +81,15 @@ class JVPTrace(Trace):
             t = prim.jvp(tangents, ans, *primals, **params)
         if t is None:
             return ans
-        return JVPTracer(self, ans, t)
+        # JVPTracer(self, ans, t), without a Python frame for __init__ (a fifth of this
+        # function's own cost).
+        out = _new(JVPTracer)
+        out._trace, out.primal, out.tangent = self, ans, t
+        if type(ans) is _ndarray:
+            out._shape, out._dtype = ans.shape, ans.dtype
+        else:
+            out._shape, out._dtype = _shape(ans), _dtype(ans)
+        return out
 
 
 class JVPTracer(Tracer):
@@ -97,13 +109,9 @@ class JVPTracer(Tracer):
             self._shape = _shape(primal)
             self._dtype = _dtype(primal)
 
-    @property
-    def shape(self) -> tuple:
-        return self._shape
-
-    @property
-    def dtype(self):
-        return self._dtype
+    # Properties over C getters: read without a Python frame, the reads' main cost.
+    shape = property(_attrgetter("_shape"), doc="The primal's shape (read-only).")
+    dtype = property(_attrgetter("_dtype"), doc="The primal's dtype (read-only).")
 
     def _become(self, new: "JVPTracer") -> None:
         self.primal, self.tangent = new.primal, new.tangent
