@@ -276,6 +276,44 @@ def vjp(fun: Callable, *primals, has_aux: bool = False):
     return (out, pullback, rec.aux) if has_aux else (out, pullback)
 
 
+def _value_and_grads(fun, dyn: tuple, has_aux: bool, holomorphic: bool):
+    """(value, gradient leaves, recording) of a real scalar ``fun(*dyn)``: value_and_grad's
+    work after its arguments are bound, and hvp's."""
+    if holomorphic:
+        _check_complex(tree.flatten(dyn)[0], "grad", "input", True)
+    rec = _vjp_trace(fun, dyn, "grad", has_aux)
+    out_leaves, out_tree = rec.out_leaves, rec.out_tree
+    if len(out_leaves) != 1 or out_tree.kind is not None:
+        raise OutputShapeError(
+            f"grad requires a scalar output, but f returned a {type(tree.unflatten(out_tree, out_leaves)).__name__}. "
+            f"Return one scalar, or use wg.jacrev / wg.vjp for several outputs. {_DOC}"
+        )
+    (out,) = out_leaves
+    value = _unwrap_for(out, rec.trace)  # shaped and typed as out, one call cheaper
+    if _shape(value) != ():
+        raise OutputShapeError(
+            f"grad requires a scalar output, but f returned shape {_shape(out)}. Reduce it "
+            f"(e.g. np.sum), or use wg.jacrev / wg.vjp for non-scalar outputs. {_DOC}"
+        )
+    if holomorphic:
+        _check_complex([out], "grad", "output", True)
+    elif np.dtype(_dtype(value)).kind == "c":
+        raise OutputShapeError(
+            "grad requires a real output, but f returned a complex value. Take np.real "
+            "or np.abs of it, pass holomorphic=True if f is holomorphic, or use wg.vjp. "
+            f"{_DOC}"
+        )
+    # The seed: one, of the output's type. It is a constant, so forward-mode tracers
+    # around the output are dropped (hvp would otherwise push a zero tangent through the
+    # whole backward pass); batching is kept, as the seed's shape depends on it. A NumPy
+    # scalar is made directly: np.ones_like of one costs microseconds.
+    raw = value
+    while isinstance(raw, JVPTracer):
+        raw = raw.primal
+    seed = raw.dtype.type(1) if isinstance(raw, np.generic) else np.ones_like(raw)
+    return value, _run_backward(rec, [seed], free=True), rec
+
+
 def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
                    holomorphic: bool = False) -> Callable:  # fmt: skip
     """A function returning ``(fun(*args), gradient)`` for a real scalar ``fun`` (see
@@ -290,39 +328,7 @@ def value_and_grad(fun: Callable, argnums=0, has_aux: bool = False,
 
     def value_and_grad_fun(*args, **kwargs):
         dyn, bound, multi = _argnums_split(fun, args, kwargs, argnums, "grad")
-        if holomorphic:
-            _check_complex(tree.flatten(dyn)[0], "grad", "input", True)
-        rec = _vjp_trace(bound, dyn, "grad", has_aux)
-        out_leaves, out_tree = rec.out_leaves, rec.out_tree
-        if len(out_leaves) != 1 or out_tree.kind is not None:
-            raise OutputShapeError(
-                f"grad requires a scalar output, but f returned a {type(tree.unflatten(out_tree, out_leaves)).__name__}. "
-                f"Return one scalar, or use wg.jacrev / wg.vjp for several outputs. {_DOC}"
-            )
-        (out,) = out_leaves
-        value = _unwrap_for(out, rec.trace)  # shaped and typed as out, one call cheaper
-        if _shape(value) != ():
-            raise OutputShapeError(
-                f"grad requires a scalar output, but f returned shape {_shape(out)}. Reduce it "
-                f"(e.g. np.sum), or use wg.jacrev / wg.vjp for non-scalar outputs. {_DOC}"
-            )
-        if holomorphic:
-            _check_complex([out], "grad", "output", True)
-        elif np.dtype(_dtype(value)).kind == "c":
-            raise OutputShapeError(
-                "grad requires a real output, but f returned a complex value. Take np.real "
-                "or np.abs of it, pass holomorphic=True if f is holomorphic, or use wg.vjp. "
-                f"{_DOC}"
-            )
-        # The seed: one, of the output's type. It is a constant, so forward-mode tracers
-        # around the output are dropped (hvp would otherwise push a zero tangent through the
-        # whole backward pass); batching is kept, as the seed's shape depends on it. A NumPy
-        # scalar is made directly: np.ones_like of one costs microseconds.
-        raw = value
-        while isinstance(raw, JVPTracer):
-            raw = raw.primal
-        seed = raw.dtype.type(1) if isinstance(raw, np.generic) else np.ones_like(raw)
-        grads = _run_backward(rec, [seed], free=True)
+        value, grads, rec = _value_and_grads(bound, dyn, has_aux, holomorphic)
         g = tree.unflatten(rec.treedef, grads)
         g = g if multi else g[0]
         return ((value, rec.aux), g) if has_aux else (value, g)
@@ -414,41 +420,56 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
     >>> wg.jvp(lambda x: 3 * x + 2, (4.0,), (1.0,))
     (np.float64(14.0), np.float64(3.0))
     """
+    trace, inputs, p_tree = _dual_inputs(primals, tangents, "jvp")
+    out, aux = _trace_call(trace, inputs, p_tree, fun, has_aux, "jvp")
+    out_leaves, out_tree = tree.flatten(out)
+    primals_out = [o.primal if type(o) is JVPTracer and o._trace is trace else o
+                   for o in out_leaves]  # fmt: skip
+    res = (tree.unflatten(out_tree, primals_out),
+           tree.unflatten(out_tree, [_tangent_out(o, trace) for o in out_leaves]))  # fmt: skip
+    return res + (aux,) if has_aux else res
+
+
+def _dual_inputs(primals, tangents, fname):
+    """(a new forward trace, its tracers for the leaves of ``primals`` with ``tangents``,
+    the primals' structure), with both checked as jvp documents."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise InputTypeError(
-            "jvp(fun, primals, tangents) takes primals and tangents as tuples, one entry per "
-            f"argument of fun: wg.jvp(f, (x,), (v,)). {_DOC}"
+            f"{fname}(fun, primals, tangents) takes primals and tangents as tuples, one entry "
+            f"per argument of fun: wg.{fname}(f, (x,), (v,)). {_DOC}"
         )
+    if len(primals) == 1 and len(tangents) == 1:  # one array and its direction, checked at once
+        p, t = primals[0], tangents[0]
+        if (type(p) is _ndarray and type(t) is _ndarray and p.dtype.kind in "fc"
+                and t.dtype == p.dtype and t.shape == p.shape and p.shape):  # fmt: skip
+            trace = _debug.jvp_trace()
+            return trace, [JVPTracer(trace, p, t)], tree._flat_def(tuple, 1)
     p_leaves, p_tree = tree.flatten(tuple(primals))
     t_leaves, t_tree = tree.flatten(tuple(tangents))
     if p_tree is not t_tree and p_tree != t_tree:
         raise TangentMismatchError(
-            f"jvp: primals have structure {p_tree} but tangents {t_tree}; give one tangent "
+            f"{fname}: primals have structure {p_tree} but tangents {t_tree}; give one tangent "
             f"per primal, shaped like it. {_DOC}"
         )
-    p_leaves = [_as_input(p, "jvp", k) for k, p in enumerate(p_leaves)]
-    t_leaves = [_check_tangent(p, t, k, "jvp") for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
-    trace = _debug.jvp_trace()
-    inputs = [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)]
-    out, aux = _trace_call(trace, inputs, p_tree, fun, has_aux, "jvp")
-    out_leaves, out_tree = tree.flatten(out)
-    primals_out, tangents_out = [], []
-    for o in out_leaves:
-        if type(o) is JVPTracer and o._trace is trace:
-            p, t = o.primal, o.tangent
-            primals_out.append(p)
-            tt = type(t)
-            if tt is type(p) and (tt in _SCALARS or (tt is _ndarray and t.dtype == p.dtype)):
-                pass  # already of the output's dtype
-            elif not isinstance(t, Tracer) and _dtype(t) != _dtype(p):
-                t = np.asarray(t, dtype=_dtype(p))[()]  # the output's dtype, as JAX
-            tangents_out.append(t)
-        else:
-            primals_out.append(o)
-            dt = _dtype(o)
-            tangents_out.append(np.zeros_like(o, dtype=dt if dt.kind in "fc" else float))
-    res = (tree.unflatten(out_tree, primals_out), tree.unflatten(out_tree, tangents_out))
-    return res + (aux,) if has_aux else res
+    p_leaves = [_as_input(p, fname, k) for k, p in enumerate(p_leaves)]
+    t_leaves = [_check_tangent(p, t, k, fname) for k, (p, t) in enumerate(zip(p_leaves, t_leaves))]
+    trace = _debug.jvp_trace()  # opened once the checks passed: a refused call leaves none open
+    return trace, [JVPTracer(trace, p, t) for p, t in zip(p_leaves, t_leaves)], p_tree
+
+
+def _tangent_out(o, trace):
+    """The tangent of output leaf ``o`` of ``trace``, of the output's dtype (as JAX); a zero
+    array where ``o`` does not depend on the inputs."""
+    if type(o) is JVPTracer and o._trace is trace:
+        p, t = o.primal, o.tangent
+        tt = type(t)
+        if tt is type(p) and (tt in _SCALARS or (tt is _ndarray and t.dtype == p.dtype)):
+            return t  # already of the output's dtype
+        if not isinstance(t, Tracer) and _dtype(t) != _dtype(p):
+            return np.asarray(t, dtype=_dtype(p))[()]
+        return t
+    dt = _dtype(o)
+    return np.zeros_like(o, dtype=dt if dt.kind in "fc" else float)
 
 
 def hvp(fun: Callable, x, v):
@@ -461,7 +482,15 @@ def hvp(fun: Callable, x, v):
     >>> wg.hvp(lambda x: np.sum(x**3), np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
-    return jvp(grad(fun), (x,), (v,))[1]
+    # jvp(grad(fun), (x,), (v,))[1], without the two wrappers' plumbing: the gradient
+    # computed on dual numbers, of which the tangents are H @ v.
+    trace, duals, x_tree = _dual_inputs((x,), (v,), "hvp")
+    trace.joint = True  # no value of this trace is returned: joint rules may round them
+    try:
+        _, grads, rec = _value_and_grads(fun, tree.unflatten(x_tree, duals), False, False)
+    finally:
+        trace.close()
+    return tree.unflatten(rec.treedef, [_tangent_out(g, trace) for g in grads])[0]
 
 
 # -- batching ------------------------------------------------------------------------------

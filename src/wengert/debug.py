@@ -23,9 +23,6 @@ from wengert.numpy._family import unwrap_all
 
 __all__ = ["debug_nans", "NonFiniteError"]
 
-_state = threading.local()
-
-
 class NonFiniteError(WengertError, FloatingPointError):
     """A value, tangent or cotangent became NaN or Inf (raised only under debug_nans)."""
 
@@ -33,8 +30,17 @@ class NonFiniteError(WengertError, FloatingPointError):
 _ENV = os.environ.get("WENGERT_DEBUG_NANS", "") not in ("", "0", "false", "False")
 
 
+class _State(threading.local):
+    # The default as a class attribute: a thread that never set ``on`` reads it without the
+    # AttributeError that getattr(local, "on", default) raises and catches on every call.
+    on = _ENV
+
+
+_state = _State()
+
+
 def enabled() -> bool:
-    return getattr(_state, "on", _ENV)
+    return _state.on
 
 
 @contextlib.contextmanager
@@ -51,7 +57,7 @@ def debug_nans(on: bool = True):
     ...         print(str(e)[:37])
     sqrt produced nan in the forward pass
     """
-    before = getattr(_state, "on", _ENV)
+    before = _state.on
     _state.on = on
     try:
         yield

@@ -716,6 +716,17 @@ product(PyObject *g, PyObject *d)
             return PyObject_Vectorcall(f_scaled, stack, 2, NULL);
         }
     }
+    if (PyObject_TypeCheck(d, Tracer_T)) {
+        /* A plain cotangent times a traced partial (hvp's backward): the tracer's own
+         * reflected operator, as Python would pick it, without NumPy's ufunc dispatch. */
+        binaryfunc mul = Py_TYPE(d)->tp_as_number ? Py_TYPE(d)->tp_as_number->nb_multiply : NULL;
+        if (mul != NULL) {
+            PyObject *r = mul(g, d);
+            if (r != Py_NotImplemented)
+                return r;
+            Py_DECREF(r);
+        }
+    }
     return PyNumber_Multiply(g, d);
 }
 
@@ -727,7 +738,23 @@ fitted(PyObject *c, PyObject *a, PyObject *ans)
     PyTypeObject *tc = Py_TYPE(c);
     if (tc == Py_TYPE(a) && tc == Py_TYPE(ans)) {
         int ok = PySet_Contains(scalar_types, (PyObject *)tc);
-        if (ok == 0 && tc == ndarray_T) {
+        if (ok == 0 && PyType_IsSubtype(tc, Tracer_T)) {
+            /* traced cotangents (forward over reverse): their shape and dtype properties */
+            PyObject *sc = PyObject_GetAttr(c, s_shape), *sa = NULL, *sn = NULL;
+            PyObject *dc = NULL, *da = NULL;
+            if (sc && (sa = PyObject_GetAttr(a, s_shape)) && (sn = PyObject_GetAttr(ans, s_shape)) &&
+                (dc = PyObject_GetAttr(c, s_dtype)) && (da = PyObject_GetAttr(a, s_dtype))) {
+                ok = PyObject_RichCompareBool(sc, sa, Py_EQ);
+                if (ok == 1)
+                    ok = PyObject_RichCompareBool(sa, sn, Py_EQ);
+                if (ok == 1)
+                    ok = dc == da;
+            }
+            else
+                ok = -1;
+            Py_XDECREF(sc), Py_XDECREF(sa), Py_XDECREF(sn), Py_XDECREF(dc), Py_XDECREF(da);
+        }
+        else if (ok == 0 && tc == ndarray_T) {
             PyArrayObject *x = (PyArrayObject *)c, *y = (PyArrayObject *)a;
             PyArrayObject *z = (PyArrayObject *)ans;
             int nd = PyArray_NDIM(x);
@@ -902,7 +929,8 @@ init_family(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyTypeObject *JVPTracer_T;
 static PyObject *py_jvp_process, *f_shape, *f_dtype;
-static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, o_jvp;
+static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, oj_joint, o_jvp,
+    o_joint_jvp;
 
 #define jvp_slow(self, prim, args, params) call4(py_jvp_process, self, prim, args, params)
 
@@ -929,6 +957,12 @@ jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         else
             vals[k] = a, tans[k] = Py_None;
     }
+    /* A trace marked joint (hvp's) lets a primitive with a joint_jvp compute its output
+     * and tangent together: the Python version's case. */
+    PyObject *joint = SLOT(self, oj_joint);
+    if (n == 2 && joint == Py_True && SLOT(prim, o_joint_jvp) != NULL &&
+        SLOT(prim, o_joint_jvp) != Py_None)
+        return jvp_slow(self, prim, targs, params);
     int nondiff;
     PyObject *ans = primal_out(prim, vals, n, params, &nondiff);
     if (ans == NULL || nondiff)
@@ -992,7 +1026,9 @@ init_forward(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (slot_offset(args[1], "_trace", &oj_trace) || slot_offset(args[1], "primal", &oj_primal) ||
         slot_offset(args[1], "tangent", &oj_tangent) || slot_offset(args[1], "_shape", &oj_shape) ||
         slot_offset(args[1], "_dtype", &oj_dtype) ||
+        slot_offset(args[0], "joint", &oj_joint) ||
         slot_offset((PyObject *)Primitive_T, "jvp", &o_jvp) ||
+        slot_offset((PyObject *)Primitive_T, "joint_jvp", &o_joint_jvp) ||
         slot_offset((PyObject *)Primitive_T, "nondiff", &o_nondiff))
         return NULL;
     Py_XSETREF(JVPTracer_T, (PyTypeObject *)Py_NewRef(args[1]));

@@ -7,12 +7,16 @@ is how ``jacfwd`` pushes many directions at once, as Ceres' ``Jet<T, N>``).
 
 from __future__ import annotations
 
+from operator import attrgetter as _attrgetter
+
 from numpy import ndarray as _ndarray
 
 from wengert.core import primitive as _primitive  # noqa: F401  (its C set-up comes first)
-from wengert.core.trace import Trace, Tracer, _dtype, _shape, _speedups
+from wengert.core.trace import Trace, Tracer, _dtype, _shape, _speedups, tracer_types
 
 __all__ = ["JVPTrace", "JVPTracer"]
+
+_new = object.__new__
 
 
 class JVPTrace(Trace):
@@ -27,7 +31,7 @@ class JVPTrace(Trace):
         if n == 1:
             a = args[0]
             x = a.primal
-            if isinstance(x, Tracer):
+            if type(x) in tracer_types:
                 ans = prim.bind(x, **params)
             elif params:
                 ans = prim.impl(x, **params)
@@ -46,8 +50,13 @@ class JVPTrace(Trace):
                 y, ty = b.primal, b.tangent
             else:
                 y, ty = b, None
-            if isinstance(x, Tracer) or isinstance(y, Tracer):
+            if type(x) in tracer_types or type(y) in tracer_types:  # not isinstance: see trace.py
                 ans = prim.bind(x, y, **params)
+            elif self.joint and prim.joint_jvp is not None:
+                both = prim.joint_jvp((tx, ty), x, y, **params)
+                if both is not None:
+                    return JVPTracer(self, both[0], both[1])
+                ans = prim.impl(x, y, **params)
             elif params:
                 ans = prim.impl(x, y, **params)
             else:
@@ -73,7 +82,15 @@ class JVPTrace(Trace):
             t = prim.jvp(tangents, ans, *primals, **params)
         if t is None:
             return ans
-        return JVPTracer(self, ans, t)
+        # JVPTracer(self, ans, t), without a Python frame for __init__ (a fifth of this
+        # function's own cost).
+        out = _new(JVPTracer)
+        out._trace, out.primal, out.tangent = self, ans, t
+        if type(ans) is _ndarray:
+            out._shape, out._dtype = ans.shape, ans.dtype
+        else:
+            out._shape, out._dtype = _shape(ans), _dtype(ans)
+        return out
 
 
 class JVPTracer(Tracer):
@@ -93,13 +110,9 @@ class JVPTracer(Tracer):
             self._shape = _shape(primal)
             self._dtype = _dtype(primal)
 
-    @property
-    def shape(self) -> tuple:
-        return self._shape
-
-    @property
-    def dtype(self):
-        return self._dtype
+    # Properties over C getters: read without a Python frame, the reads' main cost.
+    shape = property(_attrgetter("_shape"), doc="The primal's shape (read-only).")
+    dtype = property(_attrgetter("_dtype"), doc="The primal's dtype (read-only).")
 
     def _become(self, new: "JVPTracer") -> None:
         self.primal, self.tangent = new.primal, new.tangent

@@ -14,6 +14,11 @@ The rule signatures (``args`` are raw values at this level, possibly tracers of 
 ``batch(args, batched, size, **params)``
     the output with the batch axis first; ``batched[i]`` says whether ``args[i]`` carries the
     batch axis (always at position 0) or is shared by every batch member.
+``joint_jvp(tangents, *args, **params)`` (optional)
+    ``(output, tangent)`` computed together where that shares work (matmul: one GEMM for
+    both, reading the matrix once), or ``None`` where it does not apply. Forward mode calls it
+    only on a trace whose values are never returned (``trace.joint``), as it may round the
+    output differently from ``impl``. ``args`` are raw values here, never tracers.
 ``nondiff``
     the output is piecewise constant (comparisons, ``floor``, ``argmax``): forward and reverse
     traces pass straight through, only batching sees it.
@@ -41,13 +46,15 @@ class Primitive:
     arguments); the core never reads it.
     """
 
-    __slots__ = ("name", "impl", "jvp", "vjp", "batch", "nondiff", "keep", "spec", "__weakref__")
+    __slots__ = ("name", "impl", "jvp", "joint_jvp", "vjp", "batch", "nondiff", "keep", "spec",
+                 "__weakref__")  # fmt: skip
 
     def __init__(self, name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, keep=None,
-                 spec=None):  # fmt: skip
+                 spec=None, joint_jvp=None):  # fmt: skip
         self.name = name
         self.impl = impl
         self.jvp = jvp
+        self.joint_jvp = joint_jvp
         self.vjp = vjp
         self.batch = batch
         self.nondiff = nondiff

@@ -73,6 +73,12 @@ coerce_hook = None
 out_hook = None
 
 
+# Operands that are never traced nor need coercing: a ufunc of one of them and a tracer goes
+# straight to the tracer's trace.
+_PLAIN_SCALARS = frozenset([float, int, complex, bool, _np.float64, _np.float32, _np.float16,
+                            _np.complex128, _np.complex64, _np.int64, _np.int32, _np.bool_])  # fmt: skip
+
+
 def _has_sequences(args) -> bool:
     for a in args:
         if type(a) is list or type(a) is tuple:
@@ -121,7 +127,7 @@ class Trace:
     All slots live here so a trace can change class to ``ClosedTrace`` when it closes.
     """
 
-    __slots__ = ("level", "tape", "size", "keep", "sites", "__weakref__")
+    __slots__ = ("level", "tape", "size", "keep", "sites", "joint", "__weakref__")
 
     def __init__(self):
         self.level = new_level()
@@ -129,6 +135,10 @@ class Trace:
         self.size = None
         self.keep = True
         self.sites = None  # call sites, recorded only by the checked traces of debug_nans
+        # Forward mode only: whether a primitive's joint_jvp may compute a value with its
+        # tangent, rounding the value differently from the plain call. Only where no value
+        # is returned (hvp's): jvp's must be the plain call's, bit for bit.
+        self.joint = False
         _open_levels().add(self.level)
 
     def close(self) -> None:
@@ -217,6 +227,11 @@ def _conversion_error(what: str, t: "Tracer") -> TracerConversionError:
     )
 
 
+# Every Tracer subclass: ``type(x) in tracer_types`` is the hot paths' test, as a negative
+# isinstance(x, Tracer) costs an attribute lookup (of x.__class__) on top of the MRO walk.
+tracer_types: set = set()
+
+
 class Tracer:
     """A value followed by one trace. Subclasses add their fields and ``primal``.
 
@@ -230,6 +245,10 @@ class Tracer:
     __slots__ = ("_trace", "_base")
     __array_priority__ = 1000.0
 
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        tracer_types.add(cls)
+
     # -- the two NumPy protocols (NEP 13, NEP 18) -------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__":
@@ -237,6 +256,12 @@ class Tracer:
             if prim is not None:
                 if len(inputs) == 1 and not kwargs:  # inputs[0] is self: no search needed
                     return self._trace.process(prim, inputs, _NO_PARAMS)
+                if len(inputs) == 2 and not kwargs:
+                    # With a plain operand, self's trace is the top one: no search either.
+                    other = inputs[1] if inputs[0] is self else inputs[0]
+                    to = type(other)
+                    if to in _PLAIN_SCALARS or (to is _ndarray and not other.dtype.hasobject):
+                        return self._trace.process(prim, inputs, _NO_PARAMS)
                 if _has_objects(inputs) or _has_sequences(inputs):
                     inputs = _coerce_all(inputs)
                 if kwargs:

@@ -12,7 +12,7 @@ import numpy as np
 
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
-from wengert.core.trace import Tracer, _speedups, function_rules, ufunc_rules
+from wengert.core.trace import Tracer, _speedups, function_rules, tracer_types, ufunc_rules
 from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
@@ -127,16 +127,23 @@ def expand(g, shape):
 
 _SCALARS = frozenset([np.float64, np.float32, np.complex128, np.complex64, np.float16])
 _SCALAR_CTS = _SCALARS | {float}  # cotangents a partial's split may fold its factor into
+_float64 = np.float64
 
 
 def fit(c, x, ans=None):
     """The cotangent ``c`` of an op's output ``ans`` made to match input ``x``: its shape
     (undoing broadcasting, see sum_to) and its realness (the cotangent of a real input is
     real, as in JAX). ``ans`` may be omitted where the output has x's shape."""
+    dx = getattr(x, "dtype", None)
+    if dx is not None and getattr(c, "dtype", None) is dx:
+        # Already x's dtype (so real where x is) and, where also of x's and the output's
+        # shape, nothing to do: a plain cotangent of a traced value, say (hvp's backward).
+        s = c.shape
+        if s == x.shape and (ans is None or s == ans.shape):
+            return c
     c = sum_to(c, shape_of(x), None if ans is None else shape_of(ans))
     if is_complex(c) and not is_complex(x):
         c = np.real(c)
-    dx = getattr(x, "dtype", None)
     if dx is not None and getattr(c, "dtype", dx) != dx and dx.kind in "fc":
         c = c.astype(dx)  # float32 parameters get float32 cotangents
     return c
@@ -236,6 +243,12 @@ def declare(name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, spec=N
 # -- elementwise families ------------------------------------------------------------------
 
 
+# _TRACED_RIGHT: a plain cotangent times a traced partial (the VJPs of hvp's backward pass)
+# is computed by the tracer's own operator, ``d.__rmul__(g)``: the same product in the same
+# order as ``g * d``, without NumPy's dispatch of a plain left operand to the tracer, which
+# costs as much as the rest of the traced operation.
+
+
 def unary(ufunc, df, *, domain=real, impl=None, name=None, jvp=None, vjp=None, pole=False):
     """An elementwise op of one argument from its derivative ``df(x, ans)`` (or, for an op
     that is not holomorphic on complex inputs, explicit ``jvp`` and ``vjp`` rules).
@@ -287,14 +300,15 @@ def batch_unary(prim):
 
 def _fitter(k):
     """``fit`` for argument ``k`` of a binary op, with its fast path inlined: a cotangent of
-    the argument's own type, shape and dtype (nearly always) needs nothing."""
+    the argument's own type, shape and dtype (nearly always) needs nothing. Tracers take it
+    too (a VJP run on forward-mode values: hvp's backward pass)."""
 
     def fit_k(c, x, y, ans):
         a = y if k else x
         tc = type(c)
-        if tc is type(a) and tc is type(ans) and (
-            tc in _SCALARS or (tc is ndarray and c.shape == a.shape == ans.shape
-                               and c.dtype is a.dtype)):  # fmt: skip
+        if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
+                (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                and c.dtype is a.dtype)):  # fmt: skip
             return c
         return fit(c, a, ans)
 
@@ -341,14 +355,21 @@ def _partial_rules(d, k, pole):
             fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
             if fv is None:
                 c = d(x, y, ans)
-                c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
+                tc = type(c)
+                if tc is ndarray:
+                    c = scaled(g, c) if c.size >= BIG else g * c
+                elif tc is float or tc is _float64 or tc not in tracer_types:
+                    c = g * c
+                else:  # a plain cotangent times a traced partial: see _TRACED_RIGHT
+                    c = c.__rmul__(g)
             else:
                 (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
                 gf = g * f
                 c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
             a, tc = (y if k else x), type(c)
             if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
+                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype)):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
@@ -368,7 +389,8 @@ def _partial_rules(d, k, pole):
             c = g if d == 1 else (-g if d == -1 else g * d)
             a, tc = (y if k else x), type(c)
             if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype)):
+                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype)):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
@@ -378,13 +400,17 @@ def _partial_rules(d, k, pole):
     return jvp_term, vjp
 
 
-def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False):
+def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=False,
+           symmetric=False, jvp=None):  # fmt: skip
     """An elementwise op of two broadcasting arguments from its partials.
 
     ``dx(x, y, ans)`` and ``dy(x, y, ans)`` are the partial derivatives; either may instead be
     a constant such as ``1`` or ``-1`` (add, subtract), which skips a multiplication.
     ``pole``: a partial can be infinite, so zero (co)tangents annihilate; a pair gives it per
-    argument, each True or a predicate ``pole(x, y)``.
+    argument, each True or a predicate ``pole(x, y)``. ``symmetric``: ``dy(x, y) == dx(y, x)``,
+    so where both arguments are one value (``x * x``) the two terms of the JVP, and the two
+    cotangents, are one product computed once. ``jvp`` replaces the JVP rule built from the
+    partials (multiply's, spelled out, is a hot path of forward mode).
     """
     px, py = pole if isinstance(pole, tuple) else (pole, pole)
     (jx, vx), (jy, vy) = _partial_rules(dx, 0, px), _partial_rules(dy, 1, py)
@@ -394,7 +420,7 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
     if not callable(dx) and not callable(dy) and dx == 1 and dy in (1, -1):
         both = np.add if dy == 1 else np.subtract
 
-    def jvp(ts, ans, x, y):
+    def from_partials(ts, ans, x, y):
         tx, ty = ts
         if tx is None:
             return jy(ty, x, y, ans)
@@ -402,10 +428,16 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return jx(tx, x, y, ans)
         if both is not None and type(tx) is ndarray and type(ty) is ndarray:
             return both(tx, ty)
+        if symmetric and x is y and tx is ty:
+            t = jx(tx, x, y, ans)
+            return t + t
         return jx(tx, x, y, ans) + jy(ty, x, y, ans)
 
     def vjp(g, ans, which, x, y):
         if len(which) == 2:
+            if symmetric and x is y:
+                c = vx(g, x, y, ans)
+                return c, c  # shared: the backward pass never writes into a rule's result
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
@@ -413,7 +445,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
         vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    return _elementwise(ufunc, name, impl, jvp, vjp, batch_elementwise, domain, keep)
+    return _elementwise(ufunc, name, impl, jvp or from_partials, vjp, batch_elementwise, domain,
+                        keep)  # fmt: skip
 
 
 def nondiff(*ufuncs, batch=batch_elementwise, domain=real):
@@ -432,7 +465,7 @@ def linear(name, impl, transpose, *, batch=None, spec=None, ufunc=None, elementw
     def jvp(ts, ans, *args, **params):
         if len(ts) == 1:
             t = ts[0]
-            if isinstance(t, Tracer):
+            if type(t) in tracer_types:
                 return prim.bind(t, **params)
             return prim.impl(t, **params)  # what bind does with no tracer, one call sooner
         ts = [zeros_of(a) if t is None else t for t, a in zip(ts, args)]

@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from wengert.core import trace as _trace
-from wengert.core.trace import _NO_PARAMS, Tracer, _speedups, function_rules, ufunc_rules
+from wengert.core.trace import (
+    _NO_PARAMS,
+    _PLAIN_SCALARS,
+    Tracer,
+    _speedups,
+    function_rules,
+    ufunc_rules,
+)
 from wengert.numpy.indexing import getitem
 from wengert.numpy.select import astype
 
@@ -45,16 +52,20 @@ _COERCE = (list, tuple)
 
 def _binop(ufunc, swap=False):
     # With a constant on the other side (the common case) the tracer's own trace is the
-    # top one: go straight to it instead of searching the arguments in bind.
+    # top one: go straight to it instead of searching the arguments in bind. Plain numbers
+    # and arrays are recognised first, by exact type: a negative isinstance costs more.
     prim = ufunc_rules[ufunc]
 
     def method(self, other):
+        to = type(other)
+        if to in _PLAIN_SCALARS or (to is ndarray and not other.dtype.hasobject):
+            return self._trace.process(prim, (other, self) if swap else (self, other), _NO_PARAMS)
         if isinstance(other, Tracer):
             args = (other, self) if swap else (self, other)
             if other._trace is self._trace:
                 return self._trace.process(prim, args, _NO_PARAMS)
             return prim.bind(*args)
-        if type(other) in _COERCE or (type(other) is ndarray and other.dtype.hasobject):
+        if to in _COERCE or to is ndarray:  # sequences and object arrays holding tracers
             other = coerce(other)
             return prim.bind(other, self) if swap else prim.bind(self, other)
         return self._trace.process(prim, (other, self) if swap else (self, other), _NO_PARAMS)

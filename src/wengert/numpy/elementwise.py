@@ -140,9 +140,23 @@ def _tie_split(x, y, ans, win):
     return np.where(x == y, 0.5, win(x, y))
 
 
-binary(np.add, 1, 1, impl=operator.add)
+binary(np.add, 1, 1, impl=operator.add, symmetric=True)
 binary(np.subtract, 1, -1, impl=operator.sub)
-binary(np.multiply, lambda x, y, ans: y, lambda x, y, ans: x, impl=operator.mul)
+def _multiply_jvp(ts, ans, x, y):
+    # tx y + ty x, the terms of binary()'s rule in its order, without its calls per term.
+    tx, ty = ts
+    if tx is None:
+        return ty * x
+    if ty is None:
+        return tx * y
+    if x is y and tx is ty:
+        t = tx * y
+        return t + t
+    return tx * y + ty * x
+
+
+binary(np.multiply, lambda x, y, ans: y, lambda x, y, ans: x, impl=operator.mul, symmetric=True,
+       jvp=_multiply_jvp)  # fmt: skip
 binary(
     np.true_divide,
     lambda x, y, ans: 1 / y,

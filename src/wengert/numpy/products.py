@@ -72,6 +72,29 @@ def _matmul_jvp(ts, ans, x, y):
     return out
 
 
+def _matmul_joint(ts, x, y):
+    # A constant matrix times a traced vector (either side): the vector and its tangent
+    # stacked as two rows go through one GEMM, which reads the matrix once instead of twice
+    # (twice as fast from about 100 x 100). The rows come out contiguous.
+    tx, ty = ts
+    if tx is None:
+        mat, vec, t, k = x, y, ty, 1
+    elif ty is None:
+        mat, vec, t, k = y, x, tx, 0
+    else:
+        return None
+    arr = np.ndarray
+    if (type(mat) is not arr or type(vec) is not arr or type(t) is not arr or mat.ndim != 2
+            or vec.ndim != 1 or mat.size < 4096 or t.dtype != vec.dtype or t.shape != vec.shape
+            or mat.shape[k] != vec.shape[0]):  # fmt: skip
+        return None
+    pair = np.empty((2,) + vec.shape, dtype=vec.dtype)
+    pair[0] = vec
+    pair[1] = t
+    out = np.matmul(pair, mat.T if k else mat)
+    return out[0], out[1]
+
+
 def _matmul_batch(prim):
     def batch(args, batched, size):
         x, y = args
@@ -123,6 +146,7 @@ matmul_p = declare(
     batch=_matmul_batch,
     spec={"cases": _matmul_cases},
 )
+matmul_p.joint_jvp = _matmul_joint
 np_matmul = np.matmul  # a ufunc in NumPy 2, a function before
 if isinstance(np_matmul, np.ufunc):
     from wengert.core.trace import ufunc_rules

@@ -126,9 +126,25 @@ def _count(x, axis):
     return n
 
 
+# -- mean: one linear primitive (the sum over the axes divided by their count, as np.mean
+# computes it for floating inputs), not a sum and a division: half the traced operations.
+def _mean_impl(x, *, axis, keepdims):
+    return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
+
+
+def _mean_vjp(g, ans, which, x, *, axis, keepdims):
+    return _sum_vjp(g / _count(x, axis), ans, which, x, axis=axis, keepdims=keepdims)
+
+
+mean_p = linear(
+    "mean", _mean_impl, _mean_vjp, batch=_sum_batch, spec={"cases": _sum_cases}
+)
+mean_p.keep = shapes_only
+_mean_handler = _reducer(mean_p, "mean", None)
+
+
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
-    _no_where("mean", where)
-    return _sum(a, axis, dtype, keepdims=keepdims) / _count(a, axis)
+    return _mean_handler(a, axis, dtype, keepdims=keepdims, where=where)
 
 
 def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None, mean=None,
