@@ -350,7 +350,6 @@ def _partial_rules(d, k, pole):
         def jvp_term(t, x, y, ans):
             return t * d(x, y, ans)
 
-        # The two hot rules inline fit_k (a call less per operation).
         def vjp(g, x, y, ans):
             fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
             if fv is None:
@@ -366,12 +365,7 @@ def _partial_rules(d, k, pole):
                 (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
                 gf = g * f
                 c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
-            a, tc = (y if k else x), type(c)
-            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                    and c.dtype is a.dtype)):  # fmt: skip
-                return c
-            return fit(c, a, ans)
+            return fit_k(c, x, y, ans)
 
     else:
         # A constant partial keeps the tangent's shape, which may be smaller than the
@@ -387,12 +381,7 @@ def _partial_rules(d, k, pole):
 
         def vjp(g, x, y, ans):
             c = g if d == 1 else (-g if d == -1 else g * d)
-            a, tc = (y if k else x), type(c)
-            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                    and c.dtype is a.dtype)):  # fmt: skip
-                return c
-            return fit(c, a, ans)
+            return fit_k(c, x, y, ans)
 
     if _speedups is not None and not pole and (callable(d) or d in (1, -1)):
         vjp = _speedups.ElementwiseVJP(_PARTIAL, vjp, d if callable(d) else None, k,
