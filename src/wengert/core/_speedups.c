@@ -29,7 +29,7 @@ static PyObject *py_process;  /* the Python VJPTrace.process: every case not spe
 static PyObject *py_add;      /* reverse._add: accumulation into a position that has a value */
 static PyObject *sparse_types; /* the SparseCotangent subclasses (a set) */
 static PyObject *globals;     /* reverse's module dict: KEEP_MIN is read from it per use */
-static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_size, *s_bind, *s_materialize, *s_vjp;
+static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_size, *s_materialize, *s_vjp;
 static PyObject *which0, *which1, *which01;
 static Py_ssize_t o_trace, o_primal, o_idx, o_impl, o_vjp, o_nondiff, o_keep, o_tape, o_keepflag;
 
@@ -75,22 +75,21 @@ call4(PyObject *fn, PyObject *self, PyObject *prim, PyObject *args, PyObject *pa
 
 #define slow_process(self, prim, args, params) call4(py_process, self, prim, args, params)
 
+static PyObject *bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple,
+                      PyObject *params);
+
 /* A primitive's output one level down, as both traces compute it: bind again where a value
  * is itself traced (an outer transformation's tracer), else the impl directly. Sets *nondiff
  * to whether the primitive is piecewise constant. */
 static PyObject *
 primal_out(PyObject *prim, PyObject *const *vals, Py_ssize_t n, PyObject *params, int *nondiff)
 {
-    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL, *ans;
-    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T))) {
-        PyObject *b = PyObject_GetAttr(prim, s_bind);
-        if (b == NULL)
-            return NULL;
-        ans = PyObject_VectorcallDict(b, vals, n, kw);
-        Py_DECREF(b);
-    }
+    PyObject *ans;
+    if (PyObject_TypeCheck(vals[0], Tracer_T) || (n == 2 && PyObject_TypeCheck(vals[1], Tracer_T)))
+        ans = bind(prim, vals, n, NULL, params);
     else
-        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n, kw);
+        ans = PyObject_VectorcallDict(SLOT(prim, o_impl), vals, n,
+                                      PyDict_GET_SIZE(params) ? params : NULL);
     if (ans != NULL && (*nondiff = PyObject_IsTrue(SLOT(prim, o_nondiff))) < 0)
         Py_CLEAR(ans);
     return ans;
@@ -459,16 +458,17 @@ needs_coercion(PyObject *x)
 }
 
 static PyObject *
-call_process(PyObject *trace, PyObject *prim, PyObject *args)
+call_process(PyObject *trace, PyObject *prim, PyObject *args, PyObject *params)
 {
-    PyObject *stack[4] = {trace, prim, args, no_params};
+    PyObject *stack[4] = {trace, prim, args, params};
     return PyObject_VectorcallMethod(s_process, stack, 4, NULL);
 }
 
-/* Primitive.bind(*args) with no params: the trace of highest level processes the operation;
- * with none, the impl computes it. ``tuple`` may hold ``args`` already. */
+/* Primitive.bind(*args, **params) (``params`` a dict, ``no_params`` for none): the trace of
+ * highest level processes the operation; with none, the impl computes it. ``tuple`` may hold
+ * ``args`` already. */
 static PyObject *
-bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple)
+bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple, PyObject *params)
 {
     PyObject *top = NULL;
     long level = 0;
@@ -487,17 +487,22 @@ bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple)
         if (v > level)
             top = t, level = v;
     }
+    int kw = PyDict_GET_SIZE(params) != 0;
     if (top == NULL)
-        return PyObject_Vectorcall(SLOT(prim, o_impl), args, n, NULL);
-    if (tuple != NULL)
-        return call_process(top, prim, tuple);
-    tuple = PyTuple_New(n);
-    if (tuple == NULL)
+        return PyObject_VectorcallDict(SLOT(prim, o_impl), args, n, kw ? params : NULL);
+    /* the inner record gets its own params, as Python's ** gives bind a new dict */
+    PyObject *own = kw ? PyDict_Copy(params) : Py_NewRef(no_params), *r = NULL;
+    if (own == NULL)
         return NULL;
-    for (Py_ssize_t k = 0; k < n; k++)
-        PyTuple_SET_ITEM(tuple, k, Py_NewRef(args[k]));
-    PyObject *r = call_process(top, prim, tuple);
-    Py_DECREF(tuple);
+    if (tuple != NULL)
+        r = call_process(top, prim, tuple, own);
+    else if ((tuple = PyTuple_New(n)) != NULL) {
+        for (Py_ssize_t k = 0; k < n; k++)
+            PyTuple_SET_ITEM(tuple, k, Py_NewRef(args[k]));
+        r = call_process(top, prim, tuple, own);
+        Py_DECREF(tuple);
+    }
+    Py_DECREF(own);
     return r;
 }
 
@@ -520,7 +525,7 @@ array_ufunc(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *k
                 PyObject *tuple = PyTuple_Pack(1, self);
                 if (tuple == NULL)
                     return NULL;
-                PyObject *r = call_process(SLOT(self, o_ttrace), prim, tuple);
+                PyObject *r = call_process(SLOT(self, o_ttrace), prim, tuple, no_params);
                 Py_DECREF(tuple);
                 return r;
             }
@@ -532,7 +537,7 @@ array_ufunc(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *k
                 plain = !c;
             }
             if (plain)
-                return bind(prim, args + 2, n, NULL);
+                return bind(prim, args + 2, n, NULL, no_params);
         }
     }
     /* The Python version, called as a method: self first. */
@@ -589,7 +594,7 @@ binary_method_call(BinaryMethod *m, PyObject *const *args, size_t nargsf, PyObje
     PyObject *tuple = m->swap ? PyTuple_Pack(2, other, self) : PyTuple_Pack(2, self, other);
     if (tuple == NULL)
         return NULL;
-    PyObject *r = call_process(trace, m->prim, tuple);
+    PyObject *r = call_process(trace, m->prim, tuple, no_params);
     Py_DECREF(tuple);
     return r;
 }
@@ -1105,7 +1110,6 @@ PyInit__speedups(void)
     s_shape = PyUnicode_InternFromString("shape");
     s_BIG = PyUnicode_InternFromString("BIG");
     s_size = PyUnicode_InternFromString("size");
-    s_bind = PyUnicode_InternFromString("bind");
     s_materialize = PyUnicode_InternFromString("materialize");
     s_vjp = PyUnicode_InternFromString("vjp");
     which0 = Py_BuildValue("(i)", 0);
@@ -1115,7 +1119,7 @@ PyInit__speedups(void)
     s___call__ = PyUnicode_InternFromString("__call__");
     s_dtype = PyUnicode_InternFromString("dtype");
     s_hasobject = PyUnicode_InternFromString("hasobject");
-    if (!s_KEEP_MIN || !s_size || !s_bind || !s_materialize || !s_vjp || !which0 || !which1 ||
+    if (!s_KEEP_MIN || !s_size || !s_materialize || !s_vjp || !which0 || !which1 ||
         !which01 || !s_shape || !s_BIG || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
     if (PyType_Ready(&BinaryMethod_T) < 0 || PyType_Ready(&ElementwiseVJP_T) < 0)
