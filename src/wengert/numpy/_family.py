@@ -294,9 +294,10 @@ def _fitter(k):
     def fit_k(c, x, y, ans):
         a = y if k else x
         tc = type(c)
-        if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                and c.dtype is a.dtype)):  # fmt: skip
+        if tc is type(a) and tc is type(ans) and (
+                tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype
+                or tc in _SCALARS or tc in tracer_types and c.shape == a.shape == ans.shape
+                and c.dtype is a.dtype):  # fmt: skip
             return c
         return fit(c, a, ans)
 
@@ -337,13 +338,15 @@ def _partial_rules(d, k, pole):
             else:  # a plain cotangent times a traced partial: see _TRACED_RIGHT
                 c = c.__rmul__(g)
             a, tc = (y if k else x), type(c)
-            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                    and c.dtype is a.dtype)):  # fmt: skip
+            if tc is type(a) and tc is type(ans) and (
+                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype
+                    or tc in _SCALARS or tc in tracer_types and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
     else:
+        one = d == 1
         # A constant partial keeps the tangent's shape, which may be smaller than the
         # output's (x + y with y broadcast): broadcast it. A callable partial involves the
         # other argument or the output, so its product broadcasts to the output's shape.
@@ -356,11 +359,12 @@ def _partial_rules(d, k, pole):
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
         def vjp(g, x, y, ans):
-            c = g if d == 1 else (-g if d == -1 else g * d)
+            c = g if one else (-g if d == -1 else g * d)
             a, tc = (y if k else x), type(c)
-            if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                    (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                    and c.dtype is a.dtype)):  # fmt: skip
+            if tc is type(a) and tc is type(ans) and (
+                    tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype
+                    or tc in _SCALARS or tc in tracer_types and c.shape == a.shape == ans.shape
+                    and c.dtype is a.dtype):  # fmt: skip
                 return c
             return fit(c, a, ans)
 
@@ -402,14 +406,20 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
 
     def vjp(g, ans, which, x, y):
         if len(which) == 2:
-            if symmetric and x is y:
+            return vx(g, x, y, ans), vy(g, x, y, ans)
+        return ((vy if which[0] else vx)(g, x, y, ans),)
+
+    def symmetric_vjp(g, ans, which, x, y):
+        if len(which) == 2:
+            if x is y:
                 c = vx(g, x, y, ans)
                 return c, c  # shared: the backward pass never writes into a rule's result
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    return _elementwise(ufunc, name, impl, jvp or from_partials, vjp, batch_elementwise, domain,
+    return _elementwise(ufunc, name, impl, jvp or from_partials,
+                        symmetric_vjp if symmetric else vjp, batch_elementwise, domain,
                         keep)  # fmt: skip
 
 
