@@ -278,7 +278,7 @@ def test_jvp_of_grad_keeps_the_gradient_bit_for_bit():
     # returns the gradient exactly as grad computes it.
     a = rng(12).standard_normal((120, 80))
     x, v = rng(13).standard_normal(80), rng(14).standard_normal(80)
-    f = lambda x: np.sum(np.tanh(a @ x))  # noqa: E731
+    f = lambda x: np.sum(np.tanh(a @ x))
     g, hv = wg.jvp(wg.grad(f), (x,), (v,))
     np.testing.assert_array_equal(g, wg.grad(f)(x))
     np.testing.assert_allclose(hv, wg.hvp(f, x, v), rtol=1e-12, atol=1e-12)

@@ -474,7 +474,12 @@ def _tangent_out(o, trace):
 
 def hvp(fun: Callable, x, v):
     """The Hessian-vector product ``H(x) @ v`` of a scalar ``fun``, forward over reverse:
-    the cost of a few gradients, never the Hessian.
+    the cost of a few gradients, never the Hessian. ``x`` and ``v`` may be pytrees of the
+    same structure.
+
+    It equals ``jvp(grad(fun), (x,), (v,))[1]`` to rounding, not always bit for bit: as no
+    value is returned, a matrix product with a constant matrix computes the value and its
+    tangent in one GEMM, which rounds differently from two matrix-vector products.
 
     Examples
     --------

@@ -306,9 +306,10 @@ def _fitter(k):
     def fit_k(c, x, y, ans):
         a = y if k else x
         tc = type(c)
-        if tc is type(a) and tc is type(ans) and (tc in _SCALARS or (
-                (tc is ndarray or tc in tracer_types) and c.shape == a.shape == ans.shape
-                and c.dtype is a.dtype)):  # fmt: skip
+        if tc is type(a) and tc is type(ans) and (
+                tc is ndarray and c.shape == a.shape == ans.shape and c.dtype is a.dtype
+                or tc in _SCALARS or tc in tracer_types and c.shape == a.shape == ans.shape
+                and c.dtype is a.dtype):  # fmt: skip
             return c
         return fit(c, a, ans)
 
@@ -368,6 +369,7 @@ def _partial_rules(d, k, pole):
             return fit_k(c, x, y, ans)
 
     else:
+        one = d == 1
         # A constant partial keeps the tangent's shape, which may be smaller than the
         # output's (x + y with y broadcast): broadcast it. A callable partial involves the
         # other argument or the output, so its product broadcasts to the output's shape.
@@ -380,7 +382,7 @@ def _partial_rules(d, k, pole):
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
         def vjp(g, x, y, ans):
-            c = g if d == 1 else (-g if d == -1 else g * d)
+            c = g if one else (-g if d == -1 else g * d)
             return fit_k(c, x, y, ans)
 
     if _speedups is not None and not pole and (callable(d) or d in (1, -1)):
@@ -424,7 +426,12 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
 
     def vjp(g, ans, which, x, y):
         if len(which) == 2:
-            if symmetric and x is y:
+            return vx(g, x, y, ans), vy(g, x, y, ans)
+        return ((vy if which[0] else vx)(g, x, y, ans),)
+
+    def symmetric_vjp(g, ans, which, x, y):
+        if len(which) == 2:
+            if x is y:
                 c = vx(g, x, y, ans)
                 return c, c  # shared: the backward pass never writes into a rule's result
             return vx(g, x, y, ans), vy(g, x, y, ans)
@@ -434,7 +441,8 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
         vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    return _elementwise(ufunc, name, impl, jvp or from_partials, vjp, batch_elementwise, domain,
+    return _elementwise(ufunc, name, impl, jvp or from_partials,
+                        symmetric_vjp if symmetric else vjp, batch_elementwise, domain,
                         keep)  # fmt: skip
 
 

@@ -140,7 +140,7 @@ def _tie_split(x, y, ans, win):
     return np.where(x == y, 0.5, win(x, y))
 
 
-binary(np.add, 1, 1, impl=operator.add, symmetric=True)
+binary(np.add, 1, 1, impl=operator.add)
 binary(np.subtract, 1, -1, impl=operator.sub)
 def _multiply_jvp(ts, ans, x, y):
     # tx y + ty x, the terms of binary()'s rule in its order, without its calls per term.
