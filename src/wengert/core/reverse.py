@@ -7,10 +7,14 @@ with cotangents in a list indexed by tape position. Nodes that receive no cotang
 skipped; with ``free=True`` each node's saved values are dropped as soon as it is processed,
 so memory falls during the backward pass.
 
-A node is the tracer itself (one object per operation, not a tracer plus a record): its
-``primal`` is the operation's output, ``vals`` the arguments one level down, ``parents[k]``
-the tape position of argument ``which[k]``; the other arguments are constants of this trace
-(raw values, or tracers of lower levels, which is how reverse-over-anything nests).
+A node is a plain tuple ``(prim, ans, vals, parents, which, params)`` (see ``Node``): the
+operation's output, the arguments one level down, and ``parents[k]``, the tape position of
+argument ``which[k]``; the other arguments are constants of this trace (raw values, or
+tracers of lower levels, which is how reverse-over-anything nests). A tracer holds only its
+value and its node's position, so a value nothing needs is freed with it.
+
+``VJPTrace.process`` and the backward loop have C versions in ``_speedups.c`` (see
+trace.py); the Python ones here are the reference, and what runs without the extension.
 """
 
 from __future__ import annotations
