@@ -42,4 +42,4 @@ coverage: $(VENV)/.installed-test
 	$(BIN)/python -m wengert._coverage
 
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis src/wengert/core/*.so
