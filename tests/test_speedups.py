@@ -120,3 +120,17 @@ def test_operators_and_ufuncs_on_every_kind_of_operand_against_closed_forms():
         return np.sum(out * x)
 
     np.testing.assert_allclose(wg.grad(h)(x0), np.sin(x0) + x0 * np.cos(x0), rtol=1e-12)
+
+
+def test_a_tape_resized_during_the_backward_pass_is_an_error_not_a_crash():
+    trace = reverse.VJPTrace()
+    x = trace.new_input(np.float64(2.0))
+    y = np.sin(np.cos(x))
+    tape = trace.tape
+
+    def check(prim, pos, cts):
+        tape.clear()  # a misbehaving callback: the C loop must not index past the end
+
+    with pytest.raises((RuntimeError, IndexError)):
+        reverse.backward(tape, {y.idx: 1.0}, 1, free=False, check=check)
+    trace.close()

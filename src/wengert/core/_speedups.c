@@ -282,6 +282,17 @@ accumulate(PyObject *ct, PyObject *owned, PyObject *p, Py_ssize_t pi, PyObject *
     return 0;
 }
 
+/* Rules run Python code: the loop never indexes lists that something may have resized. */
+static int
+resized(PyObject *tape, PyObject *ct, PyObject *record, Py_ssize_t size)
+{
+    if (PyList_GET_SIZE(tape) == size && PyList_GET_SIZE(ct) == size &&
+        (record == Py_None || PyList_GET_SIZE(record) == size))
+        return 0;
+    PyErr_SetString(PyExc_RuntimeError, "the tape changed size during the backward pass");
+    return 1;
+}
+
 /* The backward loop: see reverse.backward, which sets up ``ct`` and ``owned`` and calls this
  * as backward_loop(tape, ct, owned, start, stop, free, record, check). */
 static PyObject *
@@ -309,6 +320,8 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     PyObject *stack[3 + 8];
     for (Py_ssize_t i = start; i >= stop; i--) {
+        if (resized(tape, ct, record, size))
+            return NULL;
         PyObject *g = PyList_GET_ITEM(ct, i);
         if (g == Py_None) {
             if (free)
@@ -377,6 +390,8 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 goto fail;
             Py_DECREF(r);
         }
+        if (resized(tape, ct, record, size))
+            goto fail;
         PyObject *parents_t = PySequence_Tuple(PyTuple_GET_ITEM(rec, 3));
         fast = parents_t ? PySequence_Fast(cts, "a VJP rule must return a sequence") : NULL;
         if (fast == NULL) {
