@@ -160,18 +160,29 @@ vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     if (pa == NULL || vals[0] == NULL)
         return slow_process(self, prim, targs, params);
 
-    int nondiff;
-    PyObject *ans = primal_out(prim, vals, n, params, &nondiff);
-    if (ans == NULL || nondiff)
-        return ans;
-
+    /* The record's tuples first: they hold the values while Python code runs (the impl), in
+     * which nothing borrowed from the tracers' slots may be relied on. */
     PyObject *parents = pb ? PyTuple_Pack(2, pa, pb) : PyTuple_Pack(1, pa);
-    PyObject *valtuple = PyTuple_New(n);
-    PyObject *rec = NULL, *tracer = NULL, *idx = NULL;
-    if (parents == NULL || valtuple == NULL)
-        goto done;
+    PyObject *valtuple = parents ? PyTuple_New(n) : NULL;
+    if (valtuple == NULL) {
+        Py_XDECREF(parents);
+        return NULL;
+    }
     for (Py_ssize_t k = 0; k < n; k++)
         PyTuple_SET_ITEM(valtuple, k, Py_NewRef(vals[k]));
+    int nondiff;
+    PyObject *rec = NULL, *tracer = NULL, *idx = NULL;
+    PyObject *ans = primal_out(prim, ((PyTupleObject *)valtuple)->ob_item, n, params, &nondiff);
+    if (ans == NULL || nondiff) {
+        Py_DECREF(parents);
+        Py_DECREF(valtuple);
+        return ans;
+    }
+    tape = SLOT(self, o_tape);
+    if (tape == NULL || !PyList_CheckExact(tape)) {
+        PyErr_SetString(PyExc_RuntimeError, "the reverse trace closed during an operation");
+        goto done;
+    }
 
     PyObject *keep = SLOT(prim, o_keep);
     int prune = 0;
@@ -182,7 +193,7 @@ vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (!kept_all) {
             prune = is_big(ans);
             if (prune == 0)
-                prune = is_big(vals[0]);
+                prune = is_big(PyTuple_GET_ITEM(valtuple, 0));
             if (prune < 0)
                 goto done;
         }
@@ -954,6 +965,9 @@ static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, oj_joint,
 
 #define jvp_slow(self, prim, args, params) call4(py_jvp_process, self, prim, args, params)
 
+static PyObject *jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs,
+                                 PyObject *params, Py_ssize_t n, PyObject **vals, PyObject **tans);
+
 /* JVPTrace.process(prim, args, params): see the Python version in forward.py. */
 static PyObject *
 jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -963,7 +977,7 @@ jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return ok < 0 ? NULL : jvp_slow(self, args[0], args[1], args[2]);
     PyObject *prim = args[0], *targs = args[1], *params = args[2];
     Py_ssize_t n = PyTuple_GET_SIZE(targs);
-    PyObject *vals[2], *tans[2];
+    PyObject *vals[2] = {NULL, NULL}, *tans[2] = {NULL, NULL};
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *a = PyTuple_GET_ITEM(targs, k);
         if (Py_IS_TYPE(a, JVPTracer_T) && SLOT(a, oj_trace) == self) {
@@ -977,6 +991,21 @@ jvp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         else
             vals[k] = a, tans[k] = Py_None;
     }
+    /* Held while Python code runs (impl, rules): nothing borrowed from the tracers' slots
+     * may be relied on then. */
+    PyObject *held = n == 1 ? PyTuple_Pack(2, vals[0], tans[0])
+                            : PyTuple_Pack(4, vals[0], tans[0], vals[1], tans[1]);
+    if (held == NULL)
+        return NULL;
+    PyObject *r = jvp_spelled_out(self, prim, targs, params, n, vals, tans);
+    Py_DECREF(held);
+    return r;
+}
+
+static PyObject *
+jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs, PyObject *params, Py_ssize_t n,
+                PyObject **vals, PyObject **tans)
+{
     /* A trace marked joint (hvp's) lets a primitive with a joint_jvp compute its output
      * and tangent together: the Python version's case. */
     PyObject *joint = SLOT(self, oj_joint);
