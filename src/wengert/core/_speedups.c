@@ -276,17 +276,21 @@ accumulate(PyObject *ct, PyObject *owned, PyObject *p, Py_ssize_t pi, PyObject *
         return r == NULL ? -1 : 0;
     }
     PyObject *sum;
+    Py_INCREF(old);  /* borrowed from ct, and the sum may run Python code (traced values) */
     if (PyList_GET_ITEM(owned, pi) == Py_True && Py_IS_TYPE(old, ndarray_T) &&
         Py_IS_TYPE(c, ndarray_T)) {
         int same = same_layout(old, c);
-        if (same < 0)
-            return -1;
-        sum = same ? PyNumber_InPlaceAdd(old, c) : PyNumber_Add(old, c);
+        sum = same < 0 ? NULL : same ? PyNumber_InPlaceAdd(old, c) : PyNumber_Add(old, c);
     }
     else
         sum = PyNumber_Add(old, c);
-    if (sum == NULL)
+    Py_DECREF(old);
+    if (sum == NULL || pi >= PyList_GET_SIZE(ct) || pi >= PyList_GET_SIZE(owned)) {
+        if (sum != NULL)
+            PyErr_SetString(PyExc_RuntimeError, "the cotangents changed size");
+        Py_XDECREF(sum);
         return -1;
+    }
     list_put(ct, pi, sum);
     Py_DECREF(sum);
     list_put(owned, pi, Py_True);
@@ -486,8 +490,11 @@ needs_coercion(PyObject *x)
 static PyObject *
 call_process(PyObject *trace, PyObject *prim, PyObject *args, PyObject *params)
 {
+    Py_INCREF(trace);  /* callers read it from a tracer's slot: hold it while Python runs */
     PyObject *stack[4] = {trace, prim, args, params};
-    return PyObject_VectorcallMethod(s_process, stack, 4, NULL);
+    PyObject *r = PyObject_VectorcallMethod(s_process, stack, 4, NULL);
+    Py_DECREF(trace);
+    return r;
 }
 
 /* Primitive.bind(*args, **params) (``params`` a dict, ``no_params`` for none): the trace of
