@@ -29,7 +29,7 @@ static PyObject *py_process;  /* the Python VJPTrace.process: every case not spe
 static PyObject *py_add;      /* reverse._add: accumulation into a position that has a value */
 static PyObject *sparse_types; /* the SparseCotangent subclasses (a set) */
 static PyObject *globals;     /* reverse's module dict: KEEP_MIN is read from it per use */
-static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_size, *s_materialize, *s_vjp;
+static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_materialize, *s_vjp;
 static PyObject *which0, *which1, *which01;
 static Py_ssize_t o_trace, o_primal, o_idx, o_impl, o_vjp, o_nondiff, o_keep, o_tape, o_keepflag;
 
@@ -1160,7 +1160,6 @@ PyInit__speedups(void)
     s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
     s_shape = PyUnicode_InternFromString("shape");
     s_BIG = PyUnicode_InternFromString("BIG");
-    s_size = PyUnicode_InternFromString("size");
     s_materialize = PyUnicode_InternFromString("materialize");
     s_vjp = PyUnicode_InternFromString("vjp");
     which0 = Py_BuildValue("(i)", 0);
@@ -1170,7 +1169,7 @@ PyInit__speedups(void)
     s___call__ = PyUnicode_InternFromString("__call__");
     s_dtype = PyUnicode_InternFromString("dtype");
     s_hasobject = PyUnicode_InternFromString("hasobject");
-    if (!s_KEEP_MIN || !s_size || !s_materialize || !s_vjp || !which0 || !which1 ||
+    if (!s_KEEP_MIN || !s_materialize || !s_vjp || !which0 || !which1 ||
         !which01 || !s_shape || !s_BIG || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
     if (PyType_Ready(&BinaryMethod_T) < 0 || PyType_Ready(&ElementwiseVJP_T) < 0)
