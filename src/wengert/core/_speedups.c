@@ -24,12 +24,12 @@
 
 #define SLOT(obj, off) (*(PyObject **)((char *)(obj) + (off)))
 
-static PyTypeObject *VJPTracer_T, *Tracer_T, *Primitive_T, *ndarray_T;
+static PyTypeObject *VJPTrace_T, *VJPTracer_T, *Tracer_T, *Primitive_T, *ndarray_T;
 static PyObject *py_process;  /* the Python VJPTrace.process: every case not spelled out */
 static PyObject *py_add;      /* reverse._add: accumulation into a position that has a value */
 static PyObject *sparse_types; /* the SparseCotangent subclasses (a set) */
 static PyObject *globals;     /* reverse's module dict: KEEP_MIN is read from it per use */
-static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_materialize, *s_vjp;
+static PyObject *s_shape, *s_dtype, *s_KEEP_MIN, *s_ELIDE_BYTES, *s_materialize, *s_vjp, *out_kwnames;
 static PyObject *which0, *which1, *which01;
 static Py_ssize_t o_trace, o_primal, o_idx, o_impl, o_vjp, o_nondiff, o_keep, o_tape, o_keepflag;
 
@@ -109,6 +109,221 @@ spelled_out(PyObject *const *args, Py_ssize_t nargs)
     return Py_IS_TYPE(args[0], Primitive_T) && PyDict_CheckExact(args[2]) && (n == 1 || n == 2);
 }
 
+/* ---- Temporary elision --------------------------------------------------------------
+ *
+ * In ``100 * (x - y)**2`` plain NumPy writes each result into the temporary it consumes
+ * (NumPy's temporary elision): Rosenbrock on 10**6 points then streams through three arrays,
+ * not seven. A traced temporary holds its array, so NumPy never sees one; the binary
+ * operators below do it instead. An operand's array may become the result's when
+ *  - the operand is a temporary: a reference count of one, owned by the interpreter's
+ *    evaluation stack (``from_eval_stack``);
+ *  - its array is held by that tracer alone, owns its memory, is writeable, of at least
+ *    ELIDE_BYTES (reverse.py), float64 or complex128 (so a Python number or an array of its
+ *    dtype on the other side gives a result of its dtype), and the other operand neither
+ *    broadcasts it larger nor changes its dtype;
+ *  - the tape does not keep it (the primitive's keep rule drops it from the record).
+ * The result is then the ufunc's with ``out=`` that array: the same values, bit for bit. */
+
+#if !defined(Py_GIL_DISABLED) && PY_VERSION_HEX >= 0x030E0000
+/* Python 3.14's stack may hold borrowed references: it answers the question itself. */
+static int
+from_eval_stack(PyObject *o)
+{
+    return PyUnstable_Object_IsUniqueReferencedTemporary(o);
+}
+#elif !defined(Py_GIL_DISABLED) && defined(__GLIBC__)
+#include <dlfcn.h>
+#include <execinfo.h>
+#include <string.h>
+
+static int elide_state;            /* 0 not set up, 1 usable, -1 unavailable */
+static void *python_base, *own_base; /* where the Python runtime and this module are loaded */
+static void *eval_sites[16], *other_sites[64];
+static int n_eval_sites, n_other_sites;
+
+static int
+known(void *const *sites, int n, void *pc)
+{
+    for (int i = 0; i < n; i++)
+        if (sites[i] == pc)
+            return 1;
+    return 0;
+}
+
+/* Whether ``o``, an argument of the current call with a reference count of one, is owned by
+ * the evaluation stack of the Python frame below: every C caller up to the interpreter's
+ * frame evaluation is this module or the Python runtime, which pass only references they
+ * own or that die with the call (NumPy's check_callers, in temp_elide.c, reasons alike). A
+ * C extension in between (NumPy's loop over an object array, which lends its elements) or
+ * an unknown frame rules it out. */
+static int
+from_eval_stack(PyObject *o)
+{
+    if (Py_REFCNT(o) != 1 || elide_state < 0)
+        return 0;
+    Dl_info info;
+    if (elide_state == 0) {
+        if (!dladdr((void *)&PyNumber_Or, &info) || info.dli_fbase == NULL) {
+            elide_state = -1;
+            return 0;
+        }
+        python_base = info.dli_fbase;
+        if (!dladdr((void *)&from_eval_stack, &info) || info.dli_fbase == NULL) {
+            elide_state = -1;
+            return 0;
+        }
+        own_base = info.dli_fbase;
+        elide_state = 1;
+    }
+    void *pcs[12];
+    int n = backtrace(pcs, 12);
+    for (int i = 1; i < n; i++) {
+        if (known(eval_sites, n_eval_sites, pcs[i]))
+            return 1;
+        if (known(other_sites, n_other_sites, pcs[i]))
+            continue;
+        if (!dladdr(pcs[i], &info))
+            return 0;
+        if (info.dli_fbase == python_base && info.dli_sname &&
+            strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0) {
+            if (n_eval_sites < 16)
+                eval_sites[n_eval_sites++] = pcs[i];
+            return 1;
+        }
+        if (info.dli_fbase != python_base && info.dli_fbase != own_base)
+            return 0;
+        if (n_other_sites < 64)
+            other_sites[n_other_sites++] = pcs[i];
+    }
+    return 0;
+}
+#else
+static int
+from_eval_stack(PyObject *o)
+{
+    (void)o;
+    return 0;
+}
+#endif
+
+/* The number of bytes from which an array is elided: reverse.ELIDE_BYTES, read per use
+ * (tests lower it), or -1 on error. */
+static Py_ssize_t
+elide_bytes(void)
+{
+    PyObject *lim = PyDict_GetItemWithError(globals, s_ELIDE_BYTES);
+    if (lim == NULL)
+        return PyErr_Occurred() ? -1 : PY_SSIZE_T_MAX;
+    return PyLong_AsSsize_t(lim);
+}
+
+/* Whether tracer ``t``, an operand, is a temporary whose array the result may take (the
+ * conditions on the operand itself, above): -1 on error. */
+static int
+elidable(PyObject *t)
+{
+    if (!Py_IS_TYPE(t, VJPTracer_T) || Py_REFCNT(t) != 1)
+        return 0;
+    PyObject *p = SLOT(t, o_primal);
+    if (p == NULL || !Py_IS_TYPE(p, ndarray_T) || Py_REFCNT(p) != 1)
+        return 0;
+    PyArrayObject *a = (PyArrayObject *)p;
+    int tn = PyArray_DESCR(a)->type_num;
+    if ((tn != NPY_DOUBLE && tn != NPY_CDOUBLE) || PyArray_BASE(a) != NULL ||
+        !PyArray_ISNBO(PyArray_DESCR(a)->byteorder) ||
+        !PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA | NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED))
+        return 0;
+    Py_ssize_t lim = elide_bytes();
+    if (lim < 0)
+        return PyErr_Occurred() ? -1 : 0;
+    return PyArray_NBYTES(a) >= lim && from_eval_stack(t);
+}
+
+/* Whether operand value ``o`` combined with array ``p`` gives a result of p's shape and dtype
+ * (p float64 or complex128): a Python int or float, a NumPy scalar of p's type, or an array
+ * of p's dtype that broadcasts to p's shape. */
+static int
+fits_into(PyObject *o, PyArrayObject *p)
+{
+    int tn = PyArray_DESCR(p)->type_num;
+    if (PyFloat_CheckExact(o) || PyLong_CheckExact(o))
+        return 1;
+    if (tn == NPY_DOUBLE ? PyArray_IsScalar(o, Double) : PyArray_IsScalar(o, CDouble))
+        return 1;
+    if (!Py_IS_TYPE(o, ndarray_T))
+        return 0;
+    PyArrayObject *b = (PyArrayObject *)o;
+    int nb = PyArray_NDIM(b), np_ = PyArray_NDIM(p);
+    if (PyArray_DESCR(b)->type_num != tn || !PyArray_ISNBO(PyArray_DESCR(b)->byteorder) ||
+        nb > np_)
+        return 0;
+    for (int i = 1; i <= nb; i++) {
+        npy_intp db = PyArray_DIMS(b)[nb - i];
+        if (db != 1 && db != PyArray_DIMS(p)[np_ - i])
+            return 0;
+    }
+    return 1;
+}
+
+/* The operand position (0 or 1) whose array ``ufunc(a, b)`` may write into, given the
+ * operator's operands ``self`` (a tracer of ``trace``) and ``other``; -1 for none. */
+static int
+elision_site(PyObject *trace, PyObject *self, PyObject *other, int swap)
+{
+    PyObject *sv = Py_IS_TYPE(self, VJPTracer_T) ? SLOT(self, o_primal) : NULL;
+    if (sv == NULL)
+        return -1;
+    int e = elidable(self);
+    if (e < 0)
+        return -2;
+    PyObject *ov = other;
+    if (PyObject_TypeCheck(other, Tracer_T)) {
+        if (!Py_IS_TYPE(other, VJPTracer_T) || SLOT(other, o_trace) != trace ||
+            (ov = SLOT(other, o_primal)) == NULL)
+            return -1;
+    }
+    if (e && fits_into(ov, (PyArrayObject *)sv))
+        return swap ? 1 : 0;
+    if (ov == other)
+        return -1;
+    e = elidable(other);
+    if (e < 0)
+        return -2;
+    if (e && fits_into(sv, (PyArrayObject *)ov))
+        return swap ? 0 : 1;
+    return -1;
+}
+
+/* ``ufunc(*vals, out=vals[k])`` for the record about to be made, where the tape drops
+ * vals[k] and nothing else holds it; NULL without an error where it may not. */
+static PyObject *
+elided(PyObject *self, PyObject *prim, PyObject *ufunc, PyObject *which, PyObject *valtuple,
+       int k)
+{
+    PyObject *keep = SLOT(prim, o_keep), *p = PyTuple_GET_ITEM(valtuple, k);
+    if (keep == NULL || keep == Py_None)
+        return NULL;
+    int kept_all = PyObject_IsTrue(SLOT(self, o_keepflag));
+    if (kept_all != 0)
+        return NULL;
+    PyObject *kv = PyObject_CallFunctionObjArgs(keep, which, Py_None, valtuple, NULL);
+    if (kv == NULL)
+        return NULL;
+    int kept = !PyTuple_Check(kv) || PyTuple_GET_SIZE(kv) != 2 ||
+               !PyTuple_Check(PyTuple_GET_ITEM(kv, 1)) ||
+               PyTuple_GET_SIZE(PyTuple_GET_ITEM(kv, 1)) != PyTuple_GET_SIZE(valtuple) ||
+               PyTuple_GET_ITEM(PyTuple_GET_ITEM(kv, 1), k) == p;
+    Py_DECREF(kv);
+    /* held by the operand's tracer and valtuple, nothing else (the keep rule kept no copy) */
+    if (kept || Py_REFCNT(p) != 2)
+        return NULL;
+    PyObject *stack[3] = {PyTuple_GET_ITEM(valtuple, 0), PyTuple_GET_ITEM(valtuple, 1), p};
+    return PyObject_Vectorcall(ufunc, stack, 2, out_kwnames);
+}
+
+static PyObject *vjp_record(PyObject *self, PyObject *prim, PyObject *targs, PyObject *params,
+                            int elide, PyObject *ufunc);
+
 /* VJPTrace.process(prim, args, params): see the Python version in reverse.py. */
 static PyObject *
 vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -116,7 +331,15 @@ vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     int ok = spelled_out(args, nargs);
     if (ok <= 0)
         return ok < 0 ? NULL : slow_process(self, args[0], args[1], args[2]);
-    PyObject *prim = args[0], *targs = args[1], *params = args[2];
+    return vjp_record(self, args[0], args[1], args[2], -1, NULL);
+}
+
+/* process's work; ``elide`` >= 0: the operand whose array ``ufunc`` may write into (see
+ * elided), from a binary operator. */
+static PyObject *
+vjp_record(PyObject *self, PyObject *prim, PyObject *targs, PyObject *params, int elide,
+           PyObject *ufunc)
+{
     PyObject *tape = SLOT(self, o_tape);
     if (tape == NULL || !PyList_CheckExact(tape))
         return slow_process(self, prim, targs, params);
@@ -170,9 +393,12 @@ vjp_process(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     for (Py_ssize_t k = 0; k < n; k++)
         PyTuple_SET_ITEM(valtuple, k, Py_NewRef(vals[k]));
-    int nondiff;
-    PyObject *rec = NULL, *tracer = NULL, *idx = NULL;
-    PyObject *ans = primal_out(prim, ((PyTupleObject *)valtuple)->ob_item, n, params, &nondiff);
+    int nondiff = 0;
+    PyObject *rec = NULL, *tracer = NULL, *idx = NULL, *ans = NULL;
+    if (elide >= 0 && n == 2)
+        ans = elided(self, prim, ufunc, which, valtuple, elide);
+    if (ans == NULL && !PyErr_Occurred())
+        ans = primal_out(prim, ((PyTupleObject *)valtuple)->ob_item, n, params, &nondiff);
     if (ans == NULL || nondiff) {
         Py_DECREF(parents);
         Py_DECREF(valtuple);
@@ -232,6 +458,17 @@ done:
     Py_XDECREF(parents);
     Py_DECREF(ans);
     return tracer;
+}
+
+/* reverse.Negated and reverse.negated, read from its module dict (borrowed; NULL with an
+ * error if missing). */
+static PyObject *
+reverse_name(const char *name)
+{
+    PyObject *v = PyDict_GetItemString(globals, name);
+    if (v == NULL && !PyErr_Occurred())
+        PyErr_Format(PyExc_RuntimeError, "reverse.%s is missing", name);
+    return v;
 }
 
 /* Replace list[i] (a valid index) with a new reference to v. */
@@ -345,29 +582,59 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_INCREF(g);
         list_put(ct, i, Py_None);
-        if (!Py_IS_TYPE(g, ndarray_T) && !PyFloat_CheckExact(g)) {
-            int sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(g));
-            if (sparse < 0) {
-                Py_DECREF(g);
-                return NULL;
-            }
-            if (sparse) {
-                Py_SETREF(g, PyObject_CallMethodNoArgs(g, s_materialize));
-                if (g == NULL)
-                    return NULL;
-            }
-        }
-        if (record != Py_None)
-            list_put(record, i, g);
         PyObject *rec = Py_NewRef(PyList_GET_ITEM(tape, i));
-        if (free)
-            list_put(tape, i, Py_None);
         PyObject *cts = NULL, *fast = NULL, *vjp = NULL;
+        int negate = 0;
         if (!PyTuple_Check(rec) || PyTuple_GET_SIZE(rec) != 6) {
             PyErr_Format(PyExc_TypeError, "tape record %zd is not a 6-tuple: %R", i, rec);
             goto fail;
         }
         PyObject *prim = PyTuple_GET_ITEM(rec, 0), *vals = PyTuple_GET_ITEM(rec, 2);
+        if (!Py_IS_TYPE(g, ndarray_T) && !PyFloat_CheckExact(g)) {
+            int sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(g));
+            if (sparse < 0)
+                goto fail;
+            if (sparse) {
+                /* -g unexpanded (reverse.Negated): a rule that takes it gets it, another one
+                 * gets g and its results are negated; the adjoint trace and debug_nans see
+                 * values. */
+                PyObject *neg = reverse_name("Negated");
+                if (neg == NULL)
+                    goto fail;
+                int takes = 0;
+                if ((PyObject *)Py_TYPE(g) == neg && record == Py_None && check == Py_None) {
+                    PyObject *t = PyObject_GetAttrString(prim, "takes_negated");
+                    if (t == NULL) {
+                        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                            goto fail;
+                        PyErr_Clear();
+                    }
+                    else {
+                        takes = PyObject_IsTrue(t);
+                        Py_DECREF(t);
+                        if (takes < 0)
+                            goto fail;
+                    }
+                    if (!takes) {
+                        PyObject *inner = PyObject_GetAttrString(g, "g");
+                        if (inner == NULL)
+                            goto fail;
+                        Py_SETREF(g, inner);
+                        negate = 1;
+                    }
+                }
+                else
+                    Py_SETREF(g, PyObject_CallMethodNoArgs(g, s_materialize));
+                if (g == NULL) {
+                    Py_DECREF(rec);
+                    return NULL;
+                }
+            }
+        }
+        if (record != Py_None)
+            list_put(record, i, g);
+        if (free)
+            list_put(tape, i, Py_None);
         PyObject *params = PyTuple_GET_ITEM(rec, 5);
         vjp = Py_IS_TYPE(prim, Primitive_T) ? Py_XNewRef(SLOT(prim, o_vjp))
                                             : PyObject_GetAttr(prim, s_vjp);
@@ -397,6 +664,23 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         if (cts == NULL)
             goto fail;
+        if (negate) {  /* [negated(c) for c in cts], None kept */
+            PyObject *f = reverse_name("negated");
+            PyObject *seq = f ? PySequence_Fast(cts, "a VJP rule must return a sequence") : NULL;
+            PyObject *out = seq ? PyList_New(PySequence_Fast_GET_SIZE(seq)) : NULL;
+            for (Py_ssize_t k = 0; out && k < PySequence_Fast_GET_SIZE(seq); k++) {
+                PyObject *c = PySequence_Fast_GET_ITEM(seq, k);
+                PyObject *nc = c == Py_None ? Py_NewRef(c) : PyObject_CallOneArg(f, c);
+                if (nc == NULL)
+                    Py_CLEAR(out);
+                else
+                    PyList_SET_ITEM(out, k, nc);
+            }
+            Py_XDECREF(seq);
+            Py_SETREF(cts, out);
+            if (cts == NULL)
+                goto fail;
+        }
         if (check != Py_None) {
             PyObject *pos = PyLong_FromSsize_t(i);
             PyObject *r = pos ? PyObject_CallFunctionObjArgs(check, prim, pos, cts, NULL) : NULL;
@@ -601,6 +885,7 @@ static PyMethodDef array_ufunc_def = {
 typedef struct {
     PyObject_HEAD
     PyObject *prim, *fallback;
+    PyObject *ufunc, *impl; /* for temporary elision: the ufunc computing prim's impl (NULL) */
     int swap;
     vectorcallfunc vectorcall;
 } BinaryMethod;
@@ -624,10 +909,22 @@ binary_method_call(BinaryMethod *m, PyObject *const *args, size_t nargsf, PyObje
         if (c != 0)
             return c < 0 ? NULL : PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
     }
+    /* Before the tuple below adds a reference: whether an operand is a temporary. */
+    int elide = -1;
+    if (m->ufunc != NULL && Py_IS_TYPE(trace, VJPTrace_T) && Py_IS_TYPE(m->prim, Primitive_T) &&
+        SLOT(m->prim, o_impl) == m->impl && (elide = elision_site(trace, self, other, m->swap)) < -1)
+        return NULL;
     PyObject *tuple = m->swap ? PyTuple_Pack(2, other, self) : PyTuple_Pack(2, self, other);
     if (tuple == NULL)
         return NULL;
-    PyObject *r = call_process(trace, m->prim, tuple, no_params);
+    PyObject *r;
+    if (elide >= 0) {
+        Py_INCREF(trace);
+        r = vjp_record(trace, m->prim, tuple, no_params, elide, m->ufunc);
+        Py_DECREF(trace);
+    }
+    else
+        r = call_process(trace, m->prim, tuple, no_params);
     Py_DECREF(tuple);
     return r;
 }
@@ -635,9 +932,9 @@ binary_method_call(BinaryMethod *m, PyObject *const *args, size_t nargsf, PyObje
 static PyObject *
 binary_method_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    PyObject *prim, *fallback;
+    PyObject *prim, *fallback, *ufunc = Py_None;
     int swap;
-    if (!PyArg_ParseTuple(args, "OpO:BinaryMethod", &prim, &swap, &fallback))
+    if (!PyArg_ParseTuple(args, "OpO|O:BinaryMethod", &prim, &swap, &fallback, &ufunc))
         return NULL;
     if (Tracer_T == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "init_tracer must be called first");
@@ -648,6 +945,10 @@ binary_method_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
         return NULL;
     m->prim = Py_NewRef(prim);
     m->fallback = Py_NewRef(fallback);
+    if (ufunc != Py_None && Py_IS_TYPE(prim, Primitive_T) && SLOT(prim, o_impl) != NULL) {
+        m->ufunc = Py_NewRef(ufunc);
+        m->impl = Py_NewRef(SLOT(prim, o_impl));
+    }
     m->swap = swap;
     m->vectorcall = (vectorcallfunc)binary_method_call;
     return (PyObject *)m;
@@ -658,6 +959,8 @@ binary_method_dealloc(BinaryMethod *m)
 {
     Py_XDECREF(m->prim);
     Py_XDECREF(m->fallback);
+    Py_XDECREF(m->ufunc);
+    Py_XDECREF(m->impl);
     Py_TYPE(m)->tp_free((PyObject *)m);
 }
 
@@ -686,7 +989,8 @@ static PyTypeObject BinaryMethod_T = {
     .tp_new = binary_method_new,
     .tp_dealloc = (destructor)binary_method_dealloc,
     .tp_repr = (reprfunc)binary_method_repr,
-    .tp_doc = "BinaryMethod(prim, swap, fallback): a Tracer operator in C.",
+    .tp_doc = "BinaryMethod(prim, swap, fallback, ufunc=None): a Tracer operator in C; with the "
+              "ufunc that computes prim's impl, it may write into a temporary operand's array.",
 };
 
 /* init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc) ->
@@ -817,8 +1121,16 @@ static PyObject *
 partial_call(ElementwiseVJP *m, PyObject *const *args)
 {
     PyObject *g = args[0], *x = args[1], *y = args[2], *ans = args[3], *c;
-    if (m->d == NULL)
-        c = m->sign > 0 ? Py_NewRef(g) : PyNumber_Negative(g);
+    if (m->d == NULL) {
+        c = fitted(Py_NewRef(g), m->k ? y : x, ans);
+        if (c == NULL || m->sign > 0)
+            return c;
+        /* subtraction's -g: unexpanded where that saves a pass (reverse.negated) */
+        PyObject *f = reverse_name("negated");
+        PyObject *r = f ? PyObject_CallOneArg(f, c) : NULL;
+        Py_DECREF(c);
+        return r;
+    }
     else {
         if (m->split) {
             int folds = PySet_Contains(split_types, (PyObject *)Py_TYPE(g));
@@ -842,6 +1154,12 @@ elementwise_vjp_call(ElementwiseVJP *m, PyObject *const *args, size_t nargsf, Py
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
     if (kwnames && PyTuple_GET_SIZE(kwnames))
         return PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    if (nargs > 0 && !Py_IS_TYPE(args[0], ndarray_T) && !PyFloat_CheckExact(args[0])) {
+        /* a Negated cotangent (reverse.py): the Python rules fold it */
+        int sparse = PySet_Contains(sparse_types, (PyObject *)Py_TYPE(args[0]));
+        if (sparse != 0)
+            return sparse < 0 ? NULL : PyObject_Vectorcall(m->fallback, args, nargsf, kwnames);
+    }
     if (m->mode == PARTIAL && nargs == 4)
         return partial_call(m, args);
     if (m->mode == UNARY && nargs == 4) {
@@ -1123,6 +1441,7 @@ init(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "init: sparse_types is a set and globals a dict");
         return NULL;
     }
+    Py_XSETREF(VJPTrace_T, (PyTypeObject *)Py_NewRef(trace_cls));
     Py_XSETREF(VJPTracer_T, (PyTypeObject *)Py_NewRef(args[1]));
     Py_XSETREF(Tracer_T, (PyTypeObject *)Py_NewRef(args[2]));
     Py_XSETREF(Primitive_T, (PyTypeObject *)Py_NewRef(args[3]));
@@ -1158,6 +1477,8 @@ PyInit__speedups(void)
 {
     import_array();
     s_KEEP_MIN = PyUnicode_InternFromString("KEEP_MIN");
+    s_ELIDE_BYTES = PyUnicode_InternFromString("ELIDE_BYTES");
+    out_kwnames = Py_BuildValue("(s)", "out");
     s_shape = PyUnicode_InternFromString("shape");
     s_BIG = PyUnicode_InternFromString("BIG");
     s_materialize = PyUnicode_InternFromString("materialize");
@@ -1169,7 +1490,7 @@ PyInit__speedups(void)
     s___call__ = PyUnicode_InternFromString("__call__");
     s_dtype = PyUnicode_InternFromString("dtype");
     s_hasobject = PyUnicode_InternFromString("hasobject");
-    if (!s_KEEP_MIN || !s_materialize || !s_vjp || !which0 || !which1 ||
+    if (!s_KEEP_MIN || !s_ELIDE_BYTES || !out_kwnames || !s_materialize || !s_vjp || !which0 || !which1 ||
         !which01 || !s_shape || !s_BIG || !s_process || !s___call__ || !s_dtype || !s_hasobject)
         return NULL;
     if (PyType_Ready(&BinaryMethod_T) < 0 || PyType_Ready(&ElementwiseVJP_T) < 0)

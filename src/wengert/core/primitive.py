@@ -26,6 +26,10 @@ The rule signatures (``args`` are raw values at this level, possibly tracers of 
     optional: ``(ans, vals)`` as the reverse tape should keep them, with stand-ins for the
     values the VJP does not read (for arguments ``which``), so that large intermediate
     arrays are freed as soon as the user's code drops them. Without it, all are kept.
+``takes_negated``
+    the VJP accepts a ``reverse.Negated`` cotangent (``-g`` unexpanded, which subtraction
+    hands back) and folds the sign into its own arithmetic; otherwise the backward pass
+    calls it on ``g`` and negates what it returns, unexpanded too.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "jvp", "joint_jvp", "vjp", "batch", "nondiff", "keep", "spec",
-                 "__weakref__")  # fmt: skip
+                 "takes_negated", "__weakref__")  # fmt: skip
 
     def __init__(self, name, impl, *, jvp=None, vjp=None, batch=None, nondiff=False, keep=None,
                  spec=None, joint_jvp=None):  # fmt: skip
@@ -60,6 +64,7 @@ class Primitive:
         self.nondiff = nondiff
         self.keep = keep
         self.spec = spec
+        self.takes_negated = False
 
     def register(self) -> "Primitive":
         if self.name in registry:

@@ -22,11 +22,14 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from numpy import ndarray as _ndarray
+from numpy import negative as _negative
+from numpy import result_type as _result_type
+from numpy import subtract as _subtract
 
 from wengert.core.primitive import Primitive
 from wengert.core.trace import _NO_PARAMS, Trace, Tracer, _speedups
 
-__all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "backward"]
+__all__ = ["VJPTrace", "VJPTracer", "Node", "SparseCotangent", "Negated", "negated", "backward"]
 
 
 class VJPTrace(Trace):
@@ -123,6 +126,11 @@ class VJPTrace(Trace):
 # them saves little memory and costs a call per operation.
 KEEP_MIN = 1024
 
+# The C binary operators write a result into a temporary operand's array (as NumPy's own
+# temporary elision does) from this many bytes on, NumPy's threshold: below it, a check of
+# the callers costs more than a fresh array (see _speedups.c).
+ELIDE_BYTES = 256 * 1024
+
 
 class Node(NamedTuple):
     """A tape record, as readers outside the backward loop see it. The tape holds plain
@@ -185,6 +193,77 @@ class SparseCotangent:
         owns and updates in place), or NotImplemented to materialize first."""
         return NotImplemented
 
+    def subtract_into(self, acc) -> bool:
+        """``acc -= self`` in place, as add_into; False where it cannot."""
+        return False
+
+
+class Negated(SparseCotangent):
+    """``-g``, kept unexpanded: the cotangent subtraction hands its second argument.
+
+    Every VJP is linear in its cotangent, so the backward pass runs the next rule on ``g``
+    and negates what that returns, again unexpanded (a rule that can fold the sign into a
+    factor it multiplies by anyway, ``takes_negated``, receives it as it is). The negation
+    then costs nothing where it meets another cotangent (a subtraction instead of a sum) and
+    one pass where an input's gradient is materialized. ``owned``: nothing else holds ``g``,
+    so it may be updated in place.
+    """
+
+    __slots__ = ("g", "owned")
+
+    def __init__(self, g, owned=False):
+        self.g, self.owned = g, owned
+
+    def materialize(self):
+        g, own = self.g, self.owned
+        if type(g) in _sparse_types:
+            g, own = g.materialize(), True
+        if own and type(g) is _ndarray and g.flags.writeable:
+            return _negative(g, out=g)
+        return -g
+
+    def add_into(self, acc) -> bool:
+        g = self.g
+        if type(g) is _ndarray:
+            if g.shape == acc.shape and _result_type(acc, g) == acc.dtype:
+                _subtract(acc, g, out=acc)
+                return True
+            return False
+        return type(g) in _sparse_types and g.subtract_into(acc)
+
+    def combine(self, other):
+        g = self.g
+        if type(other) is Negated:  # -(a + b)
+            h = other.g
+            if type(g) is _ndarray and type(h) is _ndarray and g.shape == h.shape:
+                return Negated(g + h, True)
+            both = g.combine(h) if type(g) in _sparse_types else NotImplemented
+            if both is NotImplemented:
+                return NotImplemented
+            return Negated(both, type(both) is _ndarray)
+        if type(other) is _ndarray and type(g) is _ndarray and other.shape == g.shape:
+            return other - g
+        if type(other) in _sparse_types:
+            if self.owned and type(g) is _ndarray and other.subtract_into(g):
+                return self  # -(g - other): g updated in place
+            return other.combine(self)
+        return NotImplemented
+
+
+def negated(c):
+    """``-c``, unexpanded where that saves a pass: a plain array of BIG elements or more
+    (a smaller one is negated at once, cheaper than what keeping it apart costs)."""
+    if type(c) is _ndarray:
+        return Negated(c) if c.size >= _NEGATE_LAZILY else -c
+    if type(c) is Negated:
+        return c.g
+    if type(c) in _sparse_types:
+        return Negated(c)
+    return -c
+
+
+_NEGATE_LAZILY = 2048
+
 
 def _add(ct, owned, p, c):
     """Accumulate cotangent ``c`` at tape position ``p``.
@@ -215,6 +294,11 @@ def _add(ct, owned, p, c):
             old += c
             ct[p] = old
             return
+    elif type(c) is Negated and type(c.g) is _ndarray and type(old) is _ndarray \
+            and c.g.shape == old.shape:  # fmt: skip
+        ct[p] = old - c.g
+        owned[p] = True
+        return
     elif isinstance(c, SparseCotangent):
         c = c.materialize()
     ct[p] = old + c
@@ -260,11 +344,15 @@ def _backward_loop(tape, ct, owned, start, stop, free, record, check):
                 tape[i] = None
             continue
         ct[i] = None
+        prim, ans, vals, parents, which, params = tape[i]
+        negate = False
         if type(g) in _sparse_types:
-            g = g.materialize()
+            if type(g) is not Negated or record is not None or check is not None:
+                g = g.materialize()  # the adjoint trace and debug_nans see values
+            elif not getattr(prim, "takes_negated", False):
+                g, negate = g.g, True  # vjp(-g) == -vjp(g)
         if record is not None:
             record[i] = g
-        prim, ans, vals, parents, which, params = tape[i]
         if free:
             tape[i] = None  # the locals hold the record's values until the next one
         if params:
@@ -275,6 +363,8 @@ def _backward_loop(tape, ct, owned, start, stop, free, record, check):
             cts = prim.vjp(g, ans, which, vals[0], vals[1])
         else:
             cts = prim.vjp(g, ans, which, *vals)
+        if negate:
+            cts = [None if c is None else negated(c) for c in cts]
         if check is not None:
             check(prim, i, cts)
         if len(parents) == 1:

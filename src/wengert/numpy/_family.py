@@ -12,6 +12,7 @@ import numpy as np
 
 from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
+from wengert.core.reverse import Negated, negated
 from wengert.core.trace import Tracer, _speedups, function_rules, tracer_types, ufunc_rules
 from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
@@ -327,15 +328,29 @@ def _partial_rules(d, k, pole):
     once, not twice (``2 * x`` and then ``g * (2 * x)``)."""
     fit_k = _fitter(k)
     split = getattr(d, "split", None) if callable(d) else None
+    # ``pole`` may be a predicate pole(x, y): whether d can be infinite at these values.
+    may_be_infinite = pole if callable(pole) else (lambda x, y: bool(pole))
+
+    def negated_vjp(h, x, y, ans):
+        # The cotangent -h (a reverse.Negated): where d splits as f * v, the product
+        # h * (-f * v), the sign folded into the factor at no cost; else -(vjp(h)), unexpanded.
+        fv = split(x, y, ans) if split is not None and type(h) is ndarray else None
+        if fv is None:
+            return negated(vjp(h, x, y, ans))
+        (f, c), fv = fv, None
+        c = -f * c  # a new array: scaled may write into it
+        c = scaled(h, c) if type(c) is ndarray and c.size >= BIG else h * c
+        return fit_k(annihilate(c, h) if may_be_infinite(x, y) else c, x, y, ans)
+
     if callable(d) and pole:
-        # ``pole`` may be a predicate pole(x, y): whether d can be infinite at these values.
-        may_be_infinite = pole if callable(pole) else (lambda x, y: True)
 
         def jvp_term(t, x, y, ans):
             c = t * d(x, y, ans)
             return annihilate(c, t) if may_be_infinite(x, y) else c
 
         def vjp(g, x, y, ans):
+            if type(g) is Negated:
+                return negated_vjp(g.g, x, y, ans)
             fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
             if fv is None:
                 c = d(x, y, ans)
@@ -352,6 +367,8 @@ def _partial_rules(d, k, pole):
             return t * d(x, y, ans)
 
         def vjp(g, x, y, ans):
+            if type(g) is Negated:
+                return negated_vjp(g.g, x, y, ans)
             fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
             if fv is None:
                 c = d(x, y, ans)
@@ -382,8 +399,13 @@ def _partial_rules(d, k, pole):
             return t if s == shape_of(ans) else np.broadcast_to(t, shape_of(ans))
 
         def vjp(g, x, y, ans):
-            c = g if one else (-g if d == -1 else g * d)
-            return fit_k(c, x, y, ans)
+            if type(g) is Negated:  # -(-g) is g
+                return negated(vjp(g.g, x, y, ans))
+            if one:
+                return fit_k(g, x, y, ans)
+            if d == -1:  # subtraction's: unexpanded, see reverse.Negated
+                return negated(fit_k(g, x, y, ans))
+            return fit_k(g * d, x, y, ans)
 
     if _speedups is not None and not pole and (callable(d) or d in (1, -1)):
         vjp = _speedups.ElementwiseVJP(_PARTIAL, vjp, d if callable(d) else None, k,
@@ -441,9 +463,11 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
         vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    return _elementwise(ufunc, name, impl, jvp or from_partials,
+    prim = _elementwise(ufunc, name, impl, jvp or from_partials,
                         symmetric_vjp if symmetric else vjp, batch_elementwise, domain,
                         keep)  # fmt: skip
+    prim.takes_negated = True  # the partials' VJPs fold or pass on a Negated cotangent
+    return prim
 
 
 def nondiff(*ufuncs, batch=batch_elementwise, domain=real):

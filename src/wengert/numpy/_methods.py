@@ -6,6 +6,8 @@ saves a microsecond per operation on the hot path.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from wengert.core import trace as _trace
@@ -71,8 +73,14 @@ def _binop(ufunc, swap=False):
         return self._trace.process(prim, (other, self) if swap else (self, other), _NO_PARAMS)
 
     if _speedups is not None:  # the same in C; ``method`` for the cases it does not spell out
-        return _speedups.BinaryMethod(prim, swap, method)
+        # Arithmetic may write into a temporary operand's array (see _speedups.c, elision).
+        elide = ufunc if ufunc in _ELIDED and prim.impl in (ufunc, _ELIDED[ufunc]) else None
+        return _speedups.BinaryMethod(prim, swap, method, elide)
     return method
+
+
+_ELIDED = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+           np.true_divide: operator.truediv, np.power: operator.pow}  # fmt: skip
 
 
 def _unop(ufunc):

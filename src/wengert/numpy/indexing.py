@@ -18,7 +18,7 @@ import operator
 import numpy as np
 
 from wengert.core.batching import BatchTracer
-from wengert.core.reverse import SparseCotangent
+from wengert.core.reverse import Negated, SparseCotangent
 from wengert.core.trace import Tracer
 from wengert.numpy import _residuals
 from wengert.numpy._family import (
@@ -104,7 +104,11 @@ class IndexedCotangent(SparseCotangent):
 
     def combine(self, other):
         # The same entries twice (x[:-1] used twice): the sum is written once into a fresh
-        # array, which the backward pass then owns, not zeros, a copy and an add.
+        # array, which the backward pass then owns, not zeros, a copy and an add. The other
+        # may be negated (x[:-1] in ``1 - x[:-1]``): then the difference, as cheap.
+        op = np.add
+        if type(other) is Negated:
+            other, op = other.g, np.subtract
         idx = self.idx
         if type(other) is not IndexedCotangent or not _is_basic(idx) \
                 or not _is_basic(other.idx) or other.idx != idx:  # fmt: skip
@@ -117,23 +121,33 @@ class IndexedCotangent(SparseCotangent):
         out = np.empty_like(raw, shape=shape, dtype=np.result_type(dtype, g, h))
         at = out[idx]
         if type(at) is np.ndarray:
-            np.add(g, h, out=at)
+            op(g, h, out=at)
         else:  # a single entry
-            out[idx] = g + h
+            out[idx] = op(g, h)
         for r in rest:
             out[r] = 0
         return out
 
     def add_into(self, acc) -> bool:
+        return self._into(acc, np.add)
+
+    def subtract_into(self, acc) -> bool:
+        return self._into(acc, np.subtract)
+
+    def _into(self, acc, op) -> bool:
         g = self.g
         # The accumulator may be a broadcastable stand-in, smaller than the value (a sum's
         # unexpanded cotangent): indexing into it would reach every entry it stands for.
         if acc.shape != self.like[1] or np.result_type(acc, g) != acc.dtype:
             return False
         if _is_basic(self.idx):
-            acc[self.idx] += g
+            at = acc[self.idx]
+            if type(at) is np.ndarray:
+                op(at, g, out=at)
+            else:
+                acc[self.idx] = op(at, g)
         else:
-            np.add.at(acc, self.idx, g)
+            op.at(acc, self.idx, g)
         return True
 
 
