@@ -24,16 +24,19 @@ import operator
 
 import numpy as np
 
+from wengert.core.reverse import negated
 from wengert.core.trace import ERRORS_DOC, ufunc_method_rules
 from wengert.errors import NoRuleError
 from wengert.numpy._family import (
     above_one,
     away_from_int,
+    batch_elementwise,
     batch_unary,
     binary,
     boolean,
     declare,
     defun,
+    fit,
     linear,
     nondiff,
     nonzero,
@@ -189,10 +192,35 @@ binary(
 )
 binary(np.hypot, lambda x, y, ans: x / ans, lambda x, y, ans: y / ans, domain=(nonzero, nonzero),
        pole=True)  # fmt: skip
-binary(np.logaddexp, lambda x, y, ans: np.exp(x - ans), lambda x, y, ans: np.exp(y - ans))
-binary(
-    np.logaddexp2, lambda x, y, ans: np.exp2(x - ans), lambda x, y, ans: np.exp2(y - ans)
-)
+
+
+def _exp_of_difference(exp, log_base):
+    """The primitive ``exp(a - b)`` (``exp`` the ufunc np.exp or np.exp2) for the partials of
+    logaddexp and logaddexp2, ``exp(x - ans)``: one traced operation on dual numbers (hvp's
+    backward pass), not a subtraction and an exponential. There ``a <= b`` (``x <= ans``), so
+    the value is at most 1 and needs no overflow check (``annihilate``)."""
+    name = f"{exp.__name__}_of_difference"
+
+    def jvp(ts, ans, a, b):
+        ta, tb = ts
+        d = ans if log_base == 1 else ans * log_base
+        if tb is None:
+            return ta * d
+        return (ta - tb) * d if ta is not None else -tb * d
+
+    def vjp(g, ans, which, a, b):
+        c = g * (ans if log_base == 1 else ans * log_base)
+        return tuple(fit(c, a, ans) if k == 0 else negated(fit(c, b, ans)) for k in which)
+
+    return declare(name, lambda a, b: exp(a - b), jvp=jvp, vjp=vjp,
+                   batch=batch_elementwise, elementwise=True,
+                   spec={"kind": "elementwise", "domain": (unit_open, unit_open)})  # fmt: skip
+
+
+_exp_diff = _exp_of_difference(np.exp, 1).bind
+_exp2_diff = _exp_of_difference(np.exp2, LN2).bind
+binary(np.logaddexp, lambda x, y, ans: _exp_diff(x, ans), lambda x, y, ans: _exp_diff(y, ans))
+binary(np.logaddexp2, lambda x, y, ans: _exp2_diff(x, ans), lambda x, y, ans: _exp2_diff(y, ans))
 binary(
     np.maximum,
     lambda x, y, ans: _tie_split(x, y, ans, np.greater),
