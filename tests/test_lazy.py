@@ -29,9 +29,11 @@ from wengert.core.trace import _speedups
 
 @pytest.fixture
 def lazy(monkeypatch):
-    """Every negation unexpanded and every eligible temporary elided, whatever its size."""
+    """Every negation unexpanded and every eligible temporary elided, whatever its size
+    (records pruned at every size, as elision needs)."""
     monkeypatch.setattr(reverse, "_NEGATE_LAZILY", 0)
     monkeypatch.setattr(reverse, "ELIDE_BYTES", 0)
+    monkeypatch.setattr(reverse, "KEEP_MIN", 0)
 
 
 def _rng(seed=0):
@@ -318,3 +320,44 @@ def test_elision_with_auxiliary_outputs(lazy):
     np.testing.assert_allclose(kept, 2 * x)
     np.testing.assert_allclose(value, np.sum(6 * x + 1))
     np.testing.assert_allclose(g, np.full(6, 6.0))
+
+
+# -- regressions found in review -------------------------------------------------------------
+
+
+def test_a_negated_sparse_cotangent_reaches_rules_as_an_array():
+    # x[1:] of an intermediate, then a subtraction: -(the slice's cotangent) arrives at exp's
+    # record, which must receive an array (default thresholds: 10**4 points).
+    x = np.linspace(-1.0, 1.0, 10**4)
+    g = wg.grad(lambda x: np.sum((2 - np.exp(x)[1:]) ** 2))(x)
+    want = np.zeros_like(x)
+    want[1:] = -2 * (2 - np.exp(x[1:])) * np.exp(x[1:])
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+
+
+def test_custom_rules_in_a_subtraction(lazy):
+    # A custom rule's output is a tuple entry: its negated cotangent is a tuple's.
+    @wg.custom_vjp
+    def mysin(x):
+        return np.sin(x)
+
+    mysin.defvjp(lambda x: (np.sin(x), x), lambda x, g: (g * np.cos(x),))
+    x = np.linspace(0.1, 1.0, 6)
+    for h in (mysin, wg.checkpoint(np.sin)):
+        g = wg.grad(lambda x, h=h: np.sum((2.0 - h(x)) ** 2))(x)
+        np.testing.assert_allclose(g, -2 * (2 - np.sin(x)) * np.cos(x), rtol=1e-12)
+
+
+def test_a_list_lending_its_element_keeps_it(lazy):
+    # list.sort calls its key with an element the list alone holds (a borrowed reference of
+    # count one): the key's subtraction must not write into that element's array.
+    def f(x):
+        c = x * 0.0 + 1.0
+        items = [x * 2.0]
+        items.sort(key=c.__rsub__)
+        return np.sum(items[0] ** 2)
+
+    x = np.linspace(0.0, 1.0, 50)
+    value, g = wg.value_and_grad(f)(x)
+    np.testing.assert_allclose(value, np.sum(4 * x**2), rtol=1e-13)
+    np.testing.assert_allclose(g, 8 * x, rtol=1e-13)

@@ -131,12 +131,13 @@ from_eval_stack(PyObject *o)
 {
     return PyUnstable_Object_IsUniqueReferencedTemporary(o);
 }
-#elif !defined(Py_GIL_DISABLED) && defined(__GLIBC__)
+#elif !defined(Py_GIL_DISABLED) && defined(__GLIBC__) && PY_VERSION_HEX >= 0x030B0000
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <string.h>
 
 static int elide_state;            /* 0 not set up, 1 usable, -1 unavailable */
+static int binary_op;              /* the opcode BINARY_OP (dis.opmap) */
 static void *python_base, *own_base; /* where the Python runtime and this module are loaded */
 static void *eval_sites[16], *other_sites[64];
 static int n_eval_sites, n_other_sites;
@@ -150,48 +151,93 @@ known(void *const *sites, int n, void *pc)
     return 0;
 }
 
-/* Whether ``o``, an argument of the current call with a reference count of one, is owned by
- * the evaluation stack of the Python frame below: every C caller up to the interpreter's
- * frame evaluation is this module or the Python runtime, which pass only references they
- * own or that die with the call (NumPy's check_callers, in temp_elide.c, reasons alike). A
- * C extension in between (NumPy's loop over an object array, which lends its elements) or
- * an unknown frame rules it out. */
+static int
+elision_setup(void)
+{
+    Dl_info info;
+    if (!dladdr((void *)&PyNumber_Or, &info) || info.dli_fbase == NULL)
+        return -1;
+    python_base = info.dli_fbase;
+    if (!dladdr((void *)&known, &info) || info.dli_fbase == NULL)
+        return -1;
+    own_base = info.dli_fbase;
+    PyObject *dis = PyImport_ImportModule("dis");
+    PyObject *opmap = dis ? PyObject_GetAttrString(dis, "opmap") : NULL;
+    PyObject *op = opmap ? PyMapping_GetItemString(opmap, "BINARY_OP") : NULL;
+    binary_op = op ? (int)PyLong_AsLong(op) : -1;
+    Py_XDECREF(dis);
+    Py_XDECREF(opmap);
+    Py_XDECREF(op);
+    if (PyErr_Occurred() || binary_op < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 1;
+}
+
+/* Whether the innermost Python frame is executing a binary operator (BINARY_OP): its
+ * operands are then references its evaluation stack owns. */
+static int
+at_binary_op(void)
+{
+    PyFrameObject *f = PyEval_GetFrame();
+    int lasti = f ? PyFrame_GetLasti(f) : -1;
+    if (lasti < 0)
+        return 0;
+    PyCodeObject *co = PyFrame_GetCode(f);
+    PyObject *code = PyCode_GetCode(co);
+    Py_DECREF(co);
+    if (code == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int op = lasti < PyBytes_GET_SIZE(code) ? (unsigned char)PyBytes_AS_STRING(code)[lasti] : -1;
+    Py_DECREF(code);
+    return op == binary_op;
+}
+
+/* Whether ``o``, an operand of the current operator call with a reference count of one, is
+ * owned by the evaluation stack of the Python frame below (NumPy's check_callers, in
+ * temp_elide.c, reasons alike): that frame is executing a binary operator, and the C
+ * callers up to its evaluation are this module's (only the innermost ones: this module
+ * calling Python's number protocol itself lends references) and then the Python runtime's.
+ * A C extension in between (NumPy's loop over an object array, which lends its elements),
+ * a runtime function that calls Python code with borrowed references (``list.sort``'s key:
+ * the frame below is then at a call, not an operator), or an unknown frame rules it out. */
 static int
 from_eval_stack(PyObject *o)
 {
     if (Py_REFCNT(o) != 1 || elide_state < 0)
         return 0;
-    Dl_info info;
-    if (elide_state == 0) {
-        if (!dladdr((void *)&PyNumber_Or, &info) || info.dli_fbase == NULL) {
-            elide_state = -1;
-            return 0;
-        }
-        python_base = info.dli_fbase;
-        if (!dladdr((void *)&from_eval_stack, &info) || info.dli_fbase == NULL) {
-            elide_state = -1;
-            return 0;
-        }
-        own_base = info.dli_fbase;
-        elide_state = 1;
-    }
+    if (elide_state == 0 && (elide_state = elision_setup()) < 0)
+        return 0;
+    if (!at_binary_op())
+        return 0;
     void *pcs[12];
-    int n = backtrace(pcs, 12);
+    int n = backtrace(pcs, 12), left_own = 0;
+    Dl_info info;
     for (int i = 1; i < n; i++) {
         if (known(eval_sites, n_eval_sites, pcs[i]))
             return 1;
-        if (known(other_sites, n_other_sites, pcs[i]))
+        if (known(other_sites, n_other_sites, pcs[i])) {
+            left_own = 1;
             continue;
+        }
         if (!dladdr(pcs[i], &info))
             return 0;
-        if (info.dli_fbase == python_base && info.dli_sname &&
-            strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0) {
+        if (info.dli_fbase == own_base) {
+            if (left_own)
+                return 0;
+            continue;
+        }
+        if (info.dli_fbase != python_base)
+            return 0;
+        left_own = 1;
+        if (info.dli_sname && strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0) {
             if (n_eval_sites < 16)
                 eval_sites[n_eval_sites++] = pcs[i];
             return 1;
         }
-        if (info.dli_fbase != python_base && info.dli_fbase != own_base)
-            return 0;
         if (n_other_sites < 64)
             other_sites[n_other_sites++] = pcs[i];
     }
@@ -602,29 +648,39 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
                 if (neg == NULL)
                     goto fail;
                 int takes = 0;
-                if ((PyObject *)Py_TYPE(g) == neg && record == Py_None && check == Py_None) {
+                PyObject *inner = (PyObject *)Py_TYPE(g) == neg ? PyObject_GetAttrString(g, "g")
+                                                                : NULL;
+                if (inner == NULL && PyErr_Occurred())
+                    goto fail;
+                int lazy = inner != NULL && Py_IS_TYPE(inner, ndarray_T);  /* rules see arrays */
+                if (lazy && record == Py_None && check == Py_None) {
                     PyObject *t = PyObject_GetAttrString(prim, "takes_negated");
                     if (t == NULL) {
-                        if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                            Py_DECREF(inner);
                             goto fail;
+                        }
                         PyErr_Clear();
                     }
                     else {
                         takes = PyObject_IsTrue(t);
                         Py_DECREF(t);
-                        if (takes < 0)
+                        if (takes < 0) {
+                            Py_DECREF(inner);
                             goto fail;
+                        }
                     }
                     if (!takes) {
-                        PyObject *inner = PyObject_GetAttrString(g, "g");
-                        if (inner == NULL)
-                            goto fail;
                         Py_SETREF(g, inner);
+                        inner = NULL;
                         negate = 1;
                     }
+                    Py_XDECREF(inner);
                 }
-                else
+                else {
+                    Py_XDECREF(inner);
                     Py_SETREF(g, PyObject_CallMethodNoArgs(g, s_materialize));
+                }
                 if (g == NULL) {
                     Py_DECREF(rec);
                     return NULL;

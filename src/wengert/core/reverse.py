@@ -177,6 +177,7 @@ class SparseCotangent:
     """
 
     __slots__ = ()
+    negatable = False  # whether Negated may wrap it: its combine and subtract_into know one
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -210,6 +211,7 @@ class Negated(SparseCotangent):
     """
 
     __slots__ = ("g", "owned")
+    negatable = True
 
     def __init__(self, g, owned=False):
         self.g, self.owned = g, owned
@@ -251,14 +253,19 @@ class Negated(SparseCotangent):
 
 
 def negated(c):
-    """``-c``, unexpanded where that saves a pass: a plain array of BIG elements or more
-    (a smaller one is negated at once, cheaper than what keeping it apart costs)."""
+    """``-c``, unexpanded where that saves a pass: a plain array of _NEGATE_LAZILY elements
+    or more (a smaller one is negated at once, cheaper than what keeping it apart costs),
+    or a sparse cotangent that can be subtracted (``negatable``)."""
     if type(c) is _ndarray:
         return Negated(c) if c.size >= _NEGATE_LAZILY else -c
     if type(c) is Negated:
         return c.g
     if type(c) in _sparse_types:
-        return Negated(c)
+        if c.negatable:
+            return Negated(c)
+        c = c.materialize()
+        if type(c) is tuple:  # the entries of a tuple-valued output's cotangent
+            return tuple(None if e is None else -e for e in c)
     return -c
 
 
@@ -347,8 +354,9 @@ def _backward_loop(tape, ct, owned, start, stop, free, record, check):
         prim, ans, vals, parents, which, params = tape[i]
         negate = False
         if type(g) in _sparse_types:
-            if type(g) is not Negated or record is not None or check is not None:
-                g = g.materialize()  # the adjoint trace and debug_nans see values
+            if type(g) is not Negated or type(g.g) is not _ndarray or record is not None \
+                    or check is not None:  # fmt: skip
+                g = g.materialize()  # rules see arrays; the adjoint trace and debug_nans values
             elif not getattr(prim, "takes_negated", False):
                 g, negate = g.g, True  # vjp(-g) == -vjp(g)
         if record is not None:

@@ -54,7 +54,10 @@ LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
 # -- unary: unary(f, df) with df(x, ans) = f'(x) --------------------------------------------
-unary(np.negative, lambda x, ans: -1.0, impl=operator.neg)
+negative_p = unary(np.negative, lambda x, ans: -1.0, impl=operator.neg)
+# -g unexpanded (reverse.Negated), as subtraction's; a negated g comes back as g itself.
+negative_p.vjp = lambda g, ans, which, x: (negated(g),)
+negative_p.takes_negated = True
 unary(np.positive, lambda x, ans: 1.0)
 unary(np.exp, lambda x, ans: ans, pole=True)
 unary(np.expm1, lambda x, ans: ans + 1, pole=True)

@@ -95,6 +95,7 @@ class IndexedCotangent(SparseCotangent):
     """The cotangent of ``x`` from ``x[idx]``: ``g`` at ``idx``, zero elsewhere."""
 
     __slots__ = ("g", "idx", "like")
+    negatable = True
 
     def __init__(self, g, idx, like):
         self.g, self.idx, self.like = g, idx, like
