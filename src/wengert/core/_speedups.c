@@ -1049,8 +1049,31 @@ static PyTypeObject BinaryMethod_T = {
               "ufunc that computes prim's impl, it may write into a temporary operand's array.",
 };
 
+/* Primitive.bind(*args, **params): see the Python version in primitive.py. */
+static PyObject *
+prim_bind(PyObject *self, PyObject *const *args, Py_ssize_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf), nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (!nkw)
+        return bind(self, args, n, NULL, no_params);
+    PyObject *params = PyDict_New();
+    for (Py_ssize_t k = 0; params && k < nkw; k++)
+        if (PyDict_SetItem(params, PyTuple_GET_ITEM(kwnames, k), args[n + k]) < 0)
+            Py_CLEAR(params);
+    if (params == NULL)
+        return NULL;
+    PyObject *r = bind(self, args, n, NULL, params);
+    Py_DECREF(params);
+    return r;
+}
+
+static PyMethodDef bind_def = {
+    "bind", (PyCFunction)(void (*)(void))prim_bind, METH_FASTCALL | METH_KEYWORDS,
+    "bind(*args, **params): the trace of highest level among the arguments processes the "
+    "operation; with none, the impl computes it (C version)."};
+
 /* init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc) ->
- * the method descriptor to install as Tracer.__array_ufunc__. */
+ * the method descriptors to install as Tracer.__array_ufunc__ and Primitive.bind. */
 static PyObject *
 init_tracer(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1070,7 +1093,13 @@ init_tracer(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Py_XSETREF(ufunc_rules, Py_NewRef(args[4]));
     Py_XSETREF(no_params, Py_NewRef(args[5]));
     Py_XSETREF(py_array_ufunc, Py_NewRef(args[6]));
-    return PyDescr_NewMethod((PyTypeObject *)args[0], &array_ufunc_def);
+    PyObject *bind_descr = PyDescr_NewMethod(Primitive_T, &bind_def);
+    PyObject *ufunc_descr = bind_descr ? PyDescr_NewMethod((PyTypeObject *)args[0], &array_ufunc_def)
+                                       : NULL;
+    PyObject *r = ufunc_descr ? PyTuple_Pack(2, ufunc_descr, bind_descr) : NULL;
+    Py_XDECREF(bind_descr);
+    Py_XDECREF(ufunc_descr);
+    return r;
 }
 
 /* ---- The elementwise family's VJP rules (numpy/_family.py) ------------------------------
@@ -1421,6 +1450,10 @@ jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs, PyObject *param
         shape = PyObject_GetAttr(ans, s_shape);
         dtype = Py_NewRef((PyObject *)PyArray_DESCR((PyArrayObject *)ans));
     }
+    else if (PyArray_IsScalar(ans, Number)) {  /* a NumPy number: a full reduction's */
+        shape = PyTuple_New(0);
+        dtype = shape ? (PyObject *)PyArray_DescrFromScalar(ans) : NULL;
+    }
     else {
         shape = PyObject_CallOneArg(f_shape, ans);
         dtype = shape ? PyObject_CallOneArg(f_dtype, ans) : NULL;
@@ -1515,7 +1548,7 @@ static PyMethodDef methods[] = {
      "globals): bind this module to the classes; returns the C VJPTrace.process."},
     {"init_tracer", (PyCFunction)(void (*)(void))init_tracer, METH_FASTCALL,
      "init_tracer(Tracer, Trace, Primitive, ndarray, ufunc_rules, no_params, py_array_ufunc): "
-     "returns the C Tracer.__array_ufunc__."},
+     "returns the C Tracer.__array_ufunc__ and Primitive.bind."},
     {"init_forward", (PyCFunction)(void (*)(void))init_forward, METH_FASTCALL,
      "init_forward(JVPTrace, JVPTracer, py_process, shape, dtype): returns the C "
      "JVPTrace.process."},

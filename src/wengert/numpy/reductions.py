@@ -89,9 +89,20 @@ def _sum_cases(rng):
     return [((x,), dict(axis=a, keepdims=k)) for a in (None, (0,), (1,), (0, 1)) for k in (0, 1)]
 
 
+_add_reduce = np.add.reduce
+
+
+def _sum_impl(x, *, axis, keepdims):
+    # NumPy's reduction itself: ndarray.sum is a Python function around it (a microsecond
+    # per call, the cost of the whole sum of a few hundred numbers).
+    if type(x) is np.ndarray:
+        return _add_reduce(x, axis=axis, keepdims=keepdims)
+    return x.sum(axis=axis, keepdims=keepdims)
+
+
 sum_p = linear(
     "sum",
-    lambda x, *, axis, keepdims: x.sum(axis=axis, keepdims=keepdims),
+    _sum_impl,
     _sum_vjp,
     batch=_sum_batch,
     spec={"cases": _sum_cases},
@@ -129,7 +140,7 @@ def _count(x, axis):
 # -- mean: one linear primitive (the sum over the axes divided by their count, as np.mean
 # computes it for floating inputs), not a sum and a division: half the traced operations.
 def _mean_impl(x, *, axis, keepdims):
-    return x.sum(axis=axis, keepdims=keepdims) / _count(x, axis)
+    return _sum_impl(x, axis=axis, keepdims=keepdims) / _count(x, axis)
 
 
 def _mean_vjp(g, ans, which, x, *, axis, keepdims):
