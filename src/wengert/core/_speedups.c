@@ -1377,6 +1377,7 @@ static Py_ssize_t oj_trace, oj_primal, oj_tangent, oj_shape, oj_dtype, oj_joint,
 
 static PyObject *jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs,
                                  PyObject *params, Py_ssize_t n, PyObject **vals, PyObject **tans);
+static PyObject *new_jvp_tracer(PyObject *self, PyObject *ans, PyObject *t);
 
 /* JVPTrace.process(prim, args, params): see the Python version in forward.py. */
 static PyObject *
@@ -1416,17 +1417,38 @@ static PyObject *
 jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs, PyObject *params, Py_ssize_t n,
                 PyObject **vals, PyObject **tans)
 {
+    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
     /* A trace marked joint (hvp's) lets a primitive with a joint_jvp compute its output
-     * and tangent together: the Python version's case. */
-    PyObject *joint = SLOT(self, oj_joint);
-    if (n == 2 && joint == Py_True && SLOT(prim, o_joint_jvp) != NULL &&
-        SLOT(prim, o_joint_jvp) != Py_None)
-        return jvp_slow(self, prim, targs, params);
+     * and tangent together, from values that are not themselves traced. */
+    PyObject *joint = SLOT(self, oj_joint), *jj = SLOT(prim, o_joint_jvp);
+    if (n == 2 && joint == Py_True && jj != NULL && jj != Py_None &&
+        !PyObject_TypeCheck(vals[0], Tracer_T) && !PyObject_TypeCheck(vals[1], Tracer_T)) {
+        PyObject *ts = PyTuple_Pack(2, tans[0], tans[1]);
+        if (ts == NULL)
+            return NULL;
+        PyObject *stack[3] = {ts, vals[0], vals[1]};
+        PyObject *both = PyObject_VectorcallDict(jj, stack, 3, kw);
+        Py_DECREF(ts);
+        if (both == NULL)
+            return NULL;
+        if (both != Py_None) {
+            if (!PyTuple_Check(both) || PyTuple_GET_SIZE(both) != 2) {
+                PyErr_Format(PyExc_TypeError, "%R's joint_jvp must return (output, tangent)",
+                             prim);
+                Py_DECREF(both);
+                return NULL;
+            }
+            PyObject *r = new_jvp_tracer(self, Py_NewRef(PyTuple_GET_ITEM(both, 0)),
+                                         Py_NewRef(PyTuple_GET_ITEM(both, 1)));
+            Py_DECREF(both);
+            return r;
+        }
+        Py_DECREF(both);
+    }
     int nondiff;
     PyObject *ans = primal_out(prim, vals, n, params, &nondiff);
     if (ans == NULL || nondiff)
         return ans;
-    PyObject *kw = PyDict_GET_SIZE(params) ? params : NULL;
     PyObject *ts = n == 1 ? PyTuple_Pack(1, tans[0]) : PyTuple_Pack(2, tans[0], tans[1]);
     if (ts == NULL) {
         Py_DECREF(ans);
@@ -1444,7 +1466,14 @@ jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs, PyObject *param
         Py_XDECREF(t);
         return ans;
     }
-    /* JVPTracer(self, ans, t), its shape and dtype stored as its __init__ does */
+    return new_jvp_tracer(self, ans, t);
+}
+
+/* JVPTracer(self, ans, t), its shape and dtype stored as its __init__ does. Steals ans and
+ * t. */
+static PyObject *
+new_jvp_tracer(PyObject *self, PyObject *ans, PyObject *t)
+{
     PyObject *shape, *dtype;
     if (Py_IS_TYPE(ans, ndarray_T)) {
         shape = PyObject_GetAttr(ans, s_shape);
