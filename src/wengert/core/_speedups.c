@@ -1120,7 +1120,7 @@ enum { UNARY, PARTIAL, BINARY };
 
 typedef struct {
     PyObject_HEAD
-    int mode, k, sign, split;
+    int mode, k, sign, split, symmetric;
     PyObject *d, *vx, *vy, *fallback;
     vectorcallfunc vectorcall;
 } ElementwiseVJP;
@@ -1267,7 +1267,12 @@ elementwise_vjp_call(ElementwiseVJP *m, PyObject *const *args, size_t nargsf, Py
         Py_ssize_t n = PyTuple_GET_SIZE(which);
         if (n == 2) {
             PyObject *cx = PyObject_Vectorcall(m->vx, stack, 4, NULL);
-            PyObject *cy = cx ? PyObject_Vectorcall(m->vy, stack, 4, NULL) : NULL;
+            /* x * x: one product, shared (the backward pass never writes into a rule's
+             * result) */
+            PyObject *cy = cx == NULL ? NULL
+                           : m->symmetric && args[3] == args[4]
+                               ? Py_NewRef(cx)
+                               : PyObject_Vectorcall(m->vy, stack, 4, NULL);
             PyObject *r = cy ? PyTuple_Pack(2, cx, cy) : NULL;
             Py_XDECREF(cx);
             Py_XDECREF(cy);
@@ -1291,11 +1296,12 @@ elementwise_vjp_call(ElementwiseVJP *m, PyObject *const *args, size_t nargsf, Py
 static PyObject *
 elementwise_vjp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
-    static char *names[] = {"mode", "fallback", "d", "k", "sign", "split", "vx", "vy", NULL};
-    int mode, k = 0, sign = 1, split = 0;
+    static char *names[] = {"mode", "fallback", "d", "k", "sign", "split", "vx", "vy",
+                            "symmetric", NULL};
+    int mode, k = 0, sign = 1, split = 0, symmetric = 0;
     PyObject *fallback, *d = Py_None, *vx = Py_None, *vy = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iO|OiipOO:ElementwiseVJP", names, &mode,
-                                     &fallback, &d, &k, &sign, &split, &vx, &vy))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "iO|OiipOOp:ElementwiseVJP", names, &mode,
+                                     &fallback, &d, &k, &sign, &split, &vx, &vy, &symmetric))
         return NULL;
     if (f_scaled == NULL || ndarray_T == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "init_family and init_tracer must be called first");
@@ -1309,7 +1315,7 @@ elementwise_vjp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     ElementwiseVJP *m = (ElementwiseVJP *)type->tp_alloc(type, 0);
     if (m == NULL)
         return NULL;
-    m->mode = mode, m->k = k, m->sign = sign, m->split = split;
+    m->mode = mode, m->k = k, m->sign = sign, m->split = split, m->symmetric = symmetric;
     m->d = d == Py_None ? NULL : Py_NewRef(d);
     m->vx = Py_NewRef(vx);
     m->vy = Py_NewRef(vy);
@@ -1345,7 +1351,7 @@ static PyTypeObject ElementwiseVJP_T = {
     .tp_dealloc = (destructor)elementwise_vjp_dealloc,
     .tp_repr = (reprfunc)elementwise_vjp_repr,
     .tp_doc = "ElementwiseVJP(mode, fallback, d=None, k=0, sign=1, split=False, vx=None, "
-              "vy=None): an elementwise family's VJP in C (see _family.py).",
+              "vy=None, symmetric=False): an elementwise family's VJP in C (see _family.py).",
 };
 
 /* init_family(scaled, fit, scalar_types, split_types, family_globals) */

@@ -459,13 +459,14 @@ def binary(ufunc, dx, dy, *, domain=(real, real), impl=None, name=None, pole=Fal
             return vx(g, x, y, ans), vy(g, x, y, ans)
         return ((vy if which[0] else vx)(g, x, y, ans),)
 
+    if symmetric:
+        vjp = symmetric_vjp
     if _speedups is not None:
-        vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy)
+        vjp = _speedups.ElementwiseVJP(_BINARY, vjp, vx=vx, vy=vy, symmetric=symmetric)
 
     keep = binary_keep([(dx, px), (dy, py)])
-    prim = _elementwise(ufunc, name, impl, jvp or from_partials,
-                        symmetric_vjp if symmetric else vjp, batch_elementwise, domain,
-                        keep)  # fmt: skip
+    prim = _elementwise(ufunc, name, impl, jvp or from_partials, vjp, batch_elementwise,
+                        domain, keep)  # fmt: skip
     prim.takes_negated = True  # the partials' VJPs fold or pass on a Negated cotangent
     return prim
 
