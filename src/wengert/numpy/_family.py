@@ -329,7 +329,7 @@ def _partial_rules(d, k, pole):
     fit_k = _fitter(k)
     split = getattr(d, "split", None) if callable(d) else None
     # ``pole`` may be a predicate pole(x, y): whether d can be infinite at these values.
-    may_be_infinite = pole if callable(pole) else (lambda x, y: bool(pole))
+    may_be_infinite = pole if callable(pole) else (lambda x, y: True)
 
     def negated_vjp(h, x, y, ans):
         # The cotangent -h (a reverse.Negated): where d splits as f * v, the product
@@ -340,31 +340,13 @@ def _partial_rules(d, k, pole):
         (f, c), fv = fv, None
         c = -f * c  # a new array: scaled may write into it
         c = scaled(h, c) if type(c) is ndarray and c.size >= BIG else h * c
-        return fit_k(annihilate(c, h) if may_be_infinite(x, y) else c, x, y, ans)
+        return fit_k(annihilate(c, h) if pole and may_be_infinite(x, y) else c, x, y, ans)
 
-    if callable(d) and pole:
+    if callable(d):
 
         def jvp_term(t, x, y, ans):
             c = t * d(x, y, ans)
-            return annihilate(c, t) if may_be_infinite(x, y) else c
-
-        def vjp(g, x, y, ans):
-            if type(g) is Negated:
-                return negated_vjp(g.g, x, y, ans)
-            fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
-            if fv is None:
-                c = d(x, y, ans)
-                c = scaled(g, c) if type(c) is ndarray and c.size >= BIG else g * c
-            else:
-                (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
-                gf = g * f
-                c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
-            return fit_k(annihilate(c, g) if may_be_infinite(x, y) else c, x, y, ans)
-
-    elif callable(d):
-
-        def jvp_term(t, x, y, ans):
-            return t * d(x, y, ans)
+            return annihilate(c, t) if pole and may_be_infinite(x, y) else c
 
         def vjp(g, x, y, ans):
             if type(g) is Negated:
@@ -383,7 +365,7 @@ def _partial_rules(d, k, pole):
                 (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
                 gf = g * f
                 c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
-            return fit_k(c, x, y, ans)
+            return fit_k(annihilate(c, g) if pole and may_be_infinite(x, y) else c, x, y, ans)
 
     else:
         one = d == 1
