@@ -25,7 +25,7 @@ import operator
 import numpy as np
 
 from wengert.core.reverse import negated
-from wengert.core.trace import ERRORS_DOC, ufunc_method_rules
+from wengert.core.trace import ERRORS_DOC, _speedups, ufunc_method_rules
 from wengert.errors import NoRuleError
 from wengert.numpy._family import (
     above_one,
@@ -162,7 +162,7 @@ def _multiply_jvp(ts, ans, x, y):
 
 
 binary(np.multiply, lambda x, y, ans: y, lambda x, y, ans: x, impl=operator.mul, symmetric=True,
-       jvp=_multiply_jvp)  # fmt: skip
+       jvp=_multiply_jvp if _speedups is None else _speedups.multiply_jvp)  # fmt: skip
 binary(
     np.true_divide,
     lambda x, y, ans: 1 / y,
