@@ -361,3 +361,66 @@ def test_a_list_lending_its_element_keeps_it(lazy):
     value, g = wg.value_and_grad(f)(x)
     np.testing.assert_allclose(value, np.sum(4 * x**2), rtol=1e-13)
     np.testing.assert_allclose(g, 8 * x, rtol=1e-13)
+
+
+class _Scale:
+    pass
+
+
+def test_operators_reached_through_kept_references_do_not_elide(lazy):
+    # The frame below runs a binary operator, but our operator is called by functools.partial,
+    # map, a bound method or methodcaller, which keep the operand: it must not be written into.
+    x = np.linspace(0.5, 1.5, 6)
+
+    def partial_map(x):
+        acc = []
+        acc += map(functools.partial(operator.mul, x * 2.0), [3.0, 5.0])
+        return np.sum(acc[0] ** 2) + np.sum(acc[1] ** 2)
+
+    def bound_dunder(x):
+        _Scale.__rmul__ = staticmethod((x * 2.0).__mul__)
+        s = _Scale()
+        return np.sum((3.0 * s) ** 2) + np.sum((5.0 * s) ** 2)
+
+    def methodcaller_dunder(x):
+        _Scale.__add__ = operator.methodcaller("__add__", x * 2.0)
+        s = _Scale()
+        return np.sum((s + x) ** 2) + np.sum((s + x) ** 2)
+
+    for f, k in ((partial_map, 136), (bound_dunder, 136), (methodcaller_dunder, 18)):
+        value, g = wg.value_and_grad(f)(x)
+        np.testing.assert_allclose(value, np.sum(k * x**2), rtol=1e-13)
+        np.testing.assert_allclose(g, 2 * k * x, rtol=1e-13)
+
+
+def test_a_tuple_output_with_a_negated_entry():
+    # One entry of a custom rule's pair in 1 - a, the other elsewhere: both cotangents reach
+    # the rule, one of them negated (default thresholds: 4096 points).
+    n = 4096
+    w = np.linspace(1.0, 2.0, n)
+    x = np.linspace(0.1, 1.0, n)
+
+    @wg.custom_vjp
+    def two(x):
+        return np.sin(x), np.cos(x)
+
+    two.defvjp(lambda x: ((np.sin(x), np.cos(x)), x),
+               lambda x, cts: (cts[0] * np.cos(x) - cts[1] * np.sin(x),))  # fmt: skip
+
+    def f(x):
+        a, b = two(x)
+        return np.sum(w * (1.0 - a)) + np.sum(w * (3.0 * b))
+
+    np.testing.assert_allclose(wg.grad(f)(x), -w * np.cos(x) - 3 * w * np.sin(x), rtol=1e-12)
+
+
+def test_bind_of_a_primitive_subclass_defining_impl():
+    from wengert.core.primitive import Primitive
+
+    class Shifted(Primitive):
+        def impl(self, x):
+            return x + 1
+
+    p = Shifted.__new__(Shifted)
+    p.name = "shifted"
+    assert p.bind(1.0) == 2.0

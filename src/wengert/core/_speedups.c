@@ -131,6 +131,12 @@ from_eval_stack(PyObject *o)
 {
     return PyUnstable_Object_IsUniqueReferencedTemporary(o);
 }
+
+static PyObject *
+elision_learn(PyObject *module, PyObject *on)
+{
+    Py_RETURN_NONE;
+}
 #elif !defined(Py_GIL_DISABLED) && defined(__GLIBC__) && PY_VERSION_HEX >= 0x030B0000
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -139,8 +145,15 @@ from_eval_stack(PyObject *o)
 static int elide_state;            /* 0 not set up, 1 usable, -1 unavailable */
 static int binary_op;              /* the opcode BINARY_OP (dis.opmap) */
 static void *python_base, *own_base; /* where the Python runtime and this module are loaded */
-static void *eval_sites[16], *other_sites[64];
-static int n_eval_sites, n_other_sites;
+static void *eval_sites[16], *runtime_sites[64];
+static int n_eval_sites, n_runtime_sites;
+/* The chains of runtime frames between this module's operator and the interpreter's frame
+ * evaluation that a plain binary operator takes (slot_nb_*, binary_op1, PyNumber_*...): learnt
+ * at import by elision_learn from one traced expression per operator, and the only ones
+ * accepted afterwards. */
+#define MAX_LINKS 8
+static void *chains[64][MAX_LINKS];
+static int chain_len[64], n_chains, learning;
 
 static int
 known(void *const *sites, int n, void *pc)
@@ -198,12 +211,12 @@ at_binary_op(void)
 
 /* Whether ``o``, an operand of the current operator call with a reference count of one, is
  * owned by the evaluation stack of the Python frame below (NumPy's check_callers, in
- * temp_elide.c, reasons alike): that frame is executing a binary operator, and the C
- * callers up to its evaluation are this module's (only the innermost ones: this module
- * calling Python's number protocol itself lends references) and then the Python runtime's.
- * A C extension in between (NumPy's loop over an object array, which lends its elements),
- * a runtime function that calls Python code with borrowed references (``list.sort``'s key:
- * the frame below is then at a call, not an operator), or an unknown frame rules it out. */
+ * temp_elide.c, reasons alike, less strictly): that frame is executing a binary operator,
+ * and between this module's innermost frames and its evaluation run exactly the runtime
+ * frames of a plain operator call (a chain learnt at import). Anything else rules it out: a
+ * C extension in between (NumPy's loop over an object array lends its elements), a runtime
+ * function that calls our operator with a reference it keeps (a bound method, functools.
+ * partial, map, list.sort's key), or an unknown frame. */
 static int
 from_eval_stack(PyObject *o)
 {
@@ -213,35 +226,58 @@ from_eval_stack(PyObject *o)
         return 0;
     if (!at_binary_op())
         return 0;
-    void *pcs[12];
-    int n = backtrace(pcs, 12), left_own = 0;
+    void *pcs[16], *links[MAX_LINKS];
+    int n = backtrace(pcs, 16), i = 1, m = 0;
     Dl_info info;
-    for (int i = 1; i < n; i++) {
-        if (known(eval_sites, n_eval_sites, pcs[i]))
-            return 1;
-        if (known(other_sites, n_other_sites, pcs[i])) {
-            left_own = 1;
-            continue;
-        }
+    for (; i < n; i++) {  /* this module's frames, innermost */
+        if (known(runtime_sites, n_runtime_sites, pcs[i]) || known(eval_sites, n_eval_sites, pcs[i]))
+            break;
         if (!dladdr(pcs[i], &info))
             return 0;
-        if (info.dli_fbase == own_base) {
-            if (left_own)
+        if (info.dli_fbase != own_base)
+            break;
+    }
+    for (; i < n; i++) {  /* then the runtime's, up to the frame evaluation */
+        if (known(eval_sites, n_eval_sites, pcs[i]))
+            break;
+        if (!known(runtime_sites, n_runtime_sites, pcs[i])) {
+            if (!dladdr(pcs[i], &info) || info.dli_fbase != python_base)
                 return 0;
-            continue;
+            if (info.dli_sname && strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0) {
+                if (n_eval_sites < 16)
+                    eval_sites[n_eval_sites++] = pcs[i];
+                break;
+            }
+            if (n_runtime_sites < 64)
+                runtime_sites[n_runtime_sites++] = pcs[i];
         }
-        if (info.dli_fbase != python_base)
+        if (m == MAX_LINKS)
             return 0;
-        left_own = 1;
-        if (info.dli_sname && strcmp(info.dli_sname, "_PyEval_EvalFrameDefault") == 0) {
-            if (n_eval_sites < 16)
-                eval_sites[n_eval_sites++] = pcs[i];
-            return 1;
-        }
-        if (n_other_sites < 64)
-            other_sites[n_other_sites++] = pcs[i];
+        links[m++] = pcs[i];
+    }
+    if (i >= n)
+        return 0;
+    for (int c = 0; c < n_chains; c++)
+        if (chain_len[c] == m && !memcmp(chains[c], links, m * sizeof(void *)))
+            return !learning;
+    if (learning && n_chains < 64) {
+        memcpy(chains[n_chains], links, m * sizeof(void *));
+        chain_len[n_chains++] = m;
     }
     return 0;
+}
+
+/* elision_learn(on): while on, the operators record the runtime frames of their calls as
+ * the plain operator chains (and elide nothing); _methods.py runs one traced expression per
+ * operator in between. */
+static PyObject *
+elision_learn(PyObject *module, PyObject *on)
+{
+    int v = PyObject_IsTrue(on);
+    if (v < 0)
+        return NULL;
+    learning = v;
+    Py_RETURN_NONE;
 }
 #else
 static int
@@ -249,6 +285,12 @@ from_eval_stack(PyObject *o)
 {
     (void)o;
     return 0;
+}
+
+static PyObject *
+elision_learn(PyObject *module, PyObject *on)
+{
+    Py_RETURN_NONE;
 }
 #endif
 
@@ -861,8 +903,15 @@ bind(PyObject *prim, PyObject *const *args, Py_ssize_t n, PyObject *tuple, PyObj
             top = t, level = v;
     }
     int kw = PyDict_GET_SIZE(params) != 0;
-    if (top == NULL)
-        return PyObject_VectorcallDict(SLOT(prim, o_impl), args, n, kw ? params : NULL);
+    if (top == NULL) {
+        /* the impl slot, or an impl a subclass defines otherwise */
+        PyObject *impl = Py_IS_TYPE(prim, Primitive_T) ? Py_XNewRef(SLOT(prim, o_impl)) : NULL;
+        if (impl == NULL && (impl = PyObject_GetAttrString(prim, "impl")) == NULL)
+            return NULL;
+        PyObject *r = PyObject_VectorcallDict(impl, args, n, kw ? params : NULL);
+        Py_DECREF(impl);
+        return r;
+    }
     /* the inner record gets its own params, as Python's ** gives bind a new dict */
     PyObject *own = kw ? PyDict_Copy(params) : Py_NewRef(no_params), *r = NULL;
     if (own == NULL)
@@ -1469,15 +1518,18 @@ jvp_spelled_out(PyObject *self, PyObject *prim, PyObject *targs, PyObject *param
         if (both == NULL)
             return NULL;
         if (both != Py_None) {
-            if (!PyTuple_Check(both) || PyTuple_GET_SIZE(both) != 2) {
-                PyErr_Format(PyExc_TypeError, "%R's joint_jvp must return (output, tangent)",
-                             prim);
-                Py_DECREF(both);
+            PyObject *pair = PySequence_Fast(both, "joint_jvp must return (output, tangent)");
+            Py_DECREF(both);
+            if (pair == NULL || PySequence_Fast_GET_SIZE(pair) < 2) {
+                if (pair != NULL)
+                    PyErr_Format(PyExc_TypeError, "%R's joint_jvp must return (output, tangent)",
+                                 prim);
+                Py_XDECREF(pair);
                 return NULL;
             }
-            PyObject *r = new_jvp_tracer(self, Py_NewRef(PyTuple_GET_ITEM(both, 0)),
-                                         Py_NewRef(PyTuple_GET_ITEM(both, 1)));
-            Py_DECREF(both);
+            PyObject *r = new_jvp_tracer(self, Py_NewRef(PySequence_Fast_GET_ITEM(pair, 0)),
+                                         Py_NewRef(PySequence_Fast_GET_ITEM(pair, 1)));
+            Py_DECREF(pair);
             return r;
         }
         Py_DECREF(both);
@@ -1620,6 +1672,8 @@ static PyMethodDef methods[] = {
      "JVPTrace.process."},
     {"init_family", (PyCFunction)(void (*)(void))init_family, METH_FASTCALL,
      "init_family(scaled, fit, scalar_types, split_types, family_globals)."},
+    {"elision_learn", (PyCFunction)elision_learn, METH_O,
+     "elision_learn(on): record the plain operators' call chains (see _methods.py)."},
     {"multiply_jvp", (PyCFunction)(void (*)(void))multiply_jvp, METH_FASTCALL,
      "multiply_jvp((tx, ty), ans, x, y): multiply's JVP."},
     {"backward_loop", (PyCFunction)(void (*)(void))backward_loop, METH_FASTCALL,

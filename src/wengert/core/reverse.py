@@ -198,6 +198,11 @@ class SparseCotangent:
         """``acc -= self`` in place, as add_into; False where it cannot."""
         return False
 
+    def negate(self):
+        """``-self``, of a type the backward pass accumulates (sparse, or an array), for a
+        class that Negated may not wrap."""
+        return -self.materialize()
+
 
 class Negated(SparseCotangent):
     """``-g``, kept unexpanded: the cotangent subtraction hands its second argument.
@@ -261,11 +266,7 @@ def negated(c):
     if type(c) is Negated:
         return c.g
     if type(c) in _sparse_types:
-        if c.negatable:
-            return Negated(c)
-        c = c.materialize()
-        if type(c) is tuple:  # the entries of a tuple-valued output's cotangent
-            return tuple(None if e is None else -e for e in c)
+        return Negated(c) if c.negatable else c.negate()
     return -c
 
 

@@ -101,6 +101,34 @@ for _name, _uf in _BINARY.items():
     setattr(Tracer, f"__{_name}__", _binop(_uf))
     setattr(Tracer, f"__r{_name}__", _binop(_uf, swap=True))
 
+
+
+def _learn_operator_chains():
+    # The C operators elide a temporary only when called the way a plain binary operator
+    # calls them (_speedups.c, from_eval_stack): one traced expression per operator, each
+    # way round, shows them that way here, elision thresholds lowered for the while.
+    from wengert.core import reverse
+
+    saved = reverse.ELIDE_BYTES, reverse.KEEP_MIN
+    reverse.ELIDE_BYTES, reverse.KEEP_MIN = 0, 0
+    trace = reverse.VJPTrace()
+    _speedups.elision_learn(True)
+    try:
+        x = trace.new_input(np.full(2, 1.5))
+        _ = (x * 1.0) + 2.0, 2.0 + (x * 1.0), (x * 1.0) - 2.0, 2.0 - (x * 1.0)
+        _ = (x * 1.0) * 2.0, 2.0 * (x * 1.0), (x * 1.0) / 2.0, 2.0 / (x * 1.0)
+        _ = (x * 1.0) ** 2.0, 2.0 ** (x * 1.0)
+        _ = (x * 1.0) + (x * 2.0), (x * 1.0) - (x * 2.0), (x * 1.0) * (x * 2.0)
+        _ = (x * 1.0) / (x * 2.0), (x * 1.0) ** (x * 2.0)
+    finally:
+        _speedups.elision_learn(False)
+        trace.close()
+        reverse.ELIDE_BYTES, reverse.KEEP_MIN = saved
+
+
+if _speedups is not None:
+    _learn_operator_chains()
+
 for _name, _uf in {"lt": np.less, "le": np.less_equal, "gt": np.greater,
                    "ge": np.greater_equal, "eq": np.equal, "ne": np.not_equal}.items():  # fmt: skip
     setattr(Tracer, f"__{_name}__", _binop(_uf))

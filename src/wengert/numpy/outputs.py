@@ -29,6 +29,9 @@ class TupleCotangent(SparseCotangent):
     def add_into(self, acc) -> bool:
         return False
 
+    def negate(self):
+        return TupleCotangent({k: -g for k, g in self.parts.items()}, self.like)
+
     def combine(self, other):
         if not isinstance(other, TupleCotangent):
             return NotImplemented
