@@ -16,6 +16,7 @@ import functools
 import itertools
 import operator
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -424,3 +425,45 @@ def test_bind_of_a_primitive_subclass_defining_impl():
     p = Shifted.__new__(Shifted)
     p.name = "shifted"
     assert p.bind(1.0) == 2.0
+
+
+# -- donation: a product written into a value that dies with its rule --------------------------
+
+
+@needs_c
+def test_a_dead_value_receives_the_product():
+    # sum(t ** 2): power's rule multiplies t by 2 g as its last use of t, a value nothing
+    # else holds once f has returned: the gradient is written into t's own array.
+    x = np.linspace(-1.0, 1.0, 4 * reverse.KEEP_MIN)
+    refs = []
+
+    def f(x):
+        t = x + 0.0
+        refs.append(weakref.ref(t.primal))
+        return np.sum(t**2)
+
+    g = wg.grad(f)(x)
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-15)
+    assert refs[0]() is g
+
+
+def test_values_still_held_are_not_donated():
+    # The value returned as aux, saved by two records, or kept for a second pullback, keeps
+    # its values after the gradient has been computed.
+    x = np.linspace(-1.0, 1.0, 4 * reverse.KEEP_MIN)
+
+    def held(x):
+        t = x + 0.5
+        return np.sum(t**2), t
+
+    (value, t), g = wg.value_and_grad(held, has_aux=True)(x)
+    np.testing.assert_array_equal(t, x + 0.5)
+    np.testing.assert_allclose(g, 2 * (x + 0.5), rtol=1e-15)
+
+    g = wg.grad(lambda x: (lambda t: np.sum(t**2) + np.sum(t**3))(x + 0.5))(x)
+    np.testing.assert_allclose(g, 2 * (x + 0.5) + 3 * (x + 0.5) ** 2, rtol=1e-14)
+
+    _, pullback = wg.vjp(lambda x: np.sum((x + 0.5) ** 2), x)
+    first = pullback(1.0)[0].copy()
+    np.testing.assert_array_equal(pullback(1.0)[0], first)
+    np.testing.assert_allclose(first, 2 * (x + 0.5), rtol=1e-15)

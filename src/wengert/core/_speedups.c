@@ -633,6 +633,49 @@ resized(PyObject *tape, PyObject *ct, PyObject *record, Py_ssize_t size)
     return 1;
 }
 
+/* Donation: a value that only the record being processed holds, where the backward pass
+ * drops that record after its rule, is dead once the rule has read it; a product that is the
+ * rule's last use of it (``scaled`` in _residuals.py, the family rules' final step) may then be
+ * written into it instead of a new array (as for A = v * (2 g) in Rosenbrock's backward pass).
+ * dead_vals is the values tuple of such a record while its rule runs, else NULL. A value is
+ * donated where it is one of those, an array that owns its writeable memory, and held by
+ * exactly as many references as the rule's own frames hold there: the count learnt at import
+ * (elementwise.py) on one record known to be dead. */
+static PyObject *dead_vals;
+static Py_ssize_t donation_refs = -1;
+static int donation_learning;
+
+static PyObject *
+donated(PyObject *module, PyObject *v)
+{
+    if (dead_vals == NULL || !Py_IS_TYPE(v, ndarray_T))
+        Py_RETURN_FALSE;
+    int found = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(dead_vals); k++)
+        found += PyTuple_GET_ITEM(dead_vals, k) == v;
+    PyArrayObject *a = (PyArrayObject *)v;
+    if (found != 1 || PyArray_BASE(a) != NULL ||
+        !PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA | NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED))
+        Py_RETURN_FALSE;
+    if (donation_learning) {
+        donation_refs = Py_REFCNT(v);
+        Py_RETURN_FALSE;
+    }
+    return PyBool_FromLong(Py_REFCNT(v) == donation_refs);
+}
+
+static PyObject *
+donation_learn(PyObject *module, PyObject *on)
+{
+    int v = PyObject_IsTrue(on);
+    if (v < 0)
+        return NULL;
+    donation_learning = v;
+    if (v)
+        donation_refs = -1;
+    return PyLong_FromSsize_t(donation_refs);
+}
+
 /* The backward loop: see reverse.backward, which sets up ``ct`` and ``owned`` and calls this
  * as backward_loop(tape, ct, owned, start, stop, free, record, check). */
 static PyObject *
@@ -747,7 +790,16 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             stack[0] = g, stack[1] = PyTuple_GET_ITEM(rec, 1), stack[2] = PyTuple_GET_ITEM(rec, 4);
             for (Py_ssize_t k = 0; k < nv; k++)
                 stack[3 + k] = PyTuple_GET_ITEM(vals, k);
+            /* A record this pass holds alone, asked for one cotangent: its values die with
+             * the rule, which may write its product into one (donated). */
+            PyObject *which = PyTuple_GET_ITEM(rec, 4), *outer = dead_vals;
+            dead_vals = free && record == Py_None && check == Py_None && Py_REFCNT(rec) == 1 &&
+                                Py_REFCNT(vals) == 1 && PyTuple_CheckExact(which) &&
+                                PyTuple_GET_SIZE(which) == 1
+                            ? vals
+                            : NULL;
             cts = PyObject_VectorcallDict(vjp, stack, 3 + nv, kw);
+            dead_vals = outer;
         }
         else {  /* many arguments, or a list: the generic call */
             PyObject *head = PyTuple_Pack(3, g, PyTuple_GET_ITEM(rec, 1), PyTuple_GET_ITEM(rec, 4));
@@ -1672,6 +1724,10 @@ static PyMethodDef methods[] = {
      "JVPTrace.process."},
     {"init_family", (PyCFunction)(void (*)(void))init_family, METH_FASTCALL,
      "init_family(scaled, fit, scalar_types, split_types, family_globals)."},
+    {"donated", (PyCFunction)donated, METH_O,
+     "donated(v): whether v is a value that dies with the rule now running (see _residuals)."},
+    {"donation_learn", (PyCFunction)donation_learn, METH_O,
+     "donation_learn(on): learn donated's reference count (see elementwise.py); returns it."},
     {"elision_learn", (PyCFunction)elision_learn, METH_O,
      "elision_learn(on): record the plain operators' call chains (see _methods.py)."},
     {"multiply_jvp", (PyCFunction)(void (*)(void))multiply_jvp, METH_FASTCALL,

@@ -120,6 +120,44 @@ def _count(d):
     return getrefcount(d)
 
 
+def _never(d) -> bool:
+    return False
+
+
+# Whether array d dies with the rule now running (_speedups.c, donation): the C backward
+# pass knows; the Python one donates nothing.
+donated = _never
+
+
+def learn_donation() -> None:
+    """Learn the reference count at which ``scaled`` sees a value that dies with its rule
+    (_speedups.c, donation) on one record known to be such, power's in ``(x * 1.0) ** 2``,
+    and let ``scaled`` write into such values from then on."""
+    global donated
+    from wengert.core import reverse
+    from wengert.core.trace import _speedups
+
+    if _speedups is None:
+        return
+    saved = reverse.KEEP_MIN
+    reverse.KEEP_MIN = 0
+    trace = reverse.VJPTrace()
+    tape = trace.tape
+    try:
+        x = trace.new_input(np.full(2 * BIG, 1.5))
+        total = np.sum((x * 1.0) ** 2)
+    finally:
+        trace.close()
+        reverse.KEEP_MIN = saved
+    _speedups.donation_learn(True)
+    donated = _speedups.donated
+    try:
+        reverse.backward(tape, {total.idx: 1.0}, 1, True)
+    finally:
+        if _speedups.donation_learn(False) <= 0:
+            donated = _never
+
+
 def _held_once():
     d = np.empty(1)
     return _count(d)
@@ -132,10 +170,12 @@ _TEMPORARY = _held_once()
 
 def scaled(g, d):
     """``g * d``, written into ``d`` when ``d`` is a temporary that only the caller's local
-    variable holds (the caller tests ``type(d) is ndarray and d.size >= BIG`` first, which
-    keeps scalars and small arrays off this call): one allocation of a large array saved."""
+    variable holds, or a value that dies with the rule (``donated``: the C backward pass
+    drops the record after it, and this product is its last use); the caller tests
+    ``type(d) is ndarray and d.size >= BIG`` first, which keeps scalars and small arrays off
+    this call. One allocation of a large array saved."""
     # A view (of the caller's input, say) or a read-only array is not the partial's own.
-    if getrefcount(d) == _TEMPORARY and d.base is None and d.flags.writeable:
+    if getrefcount(d) == _TEMPORARY and d.base is None and d.flags.writeable or donated(d):
         tg = type(g)
         if (tg is ndarray and g.shape == d.shape or isinstance(g, np.generic)) \
                 and g.dtype == d.dtype:  # fmt: skip
