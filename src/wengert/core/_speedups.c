@@ -633,28 +633,31 @@ resized(PyObject *tape, PyObject *ct, PyObject *record, Py_ssize_t size)
     return 1;
 }
 
-/* Donation: a value that only the record being processed holds, where the backward pass
- * drops that record after its rule, is dead once the rule has read it; a product that is the
- * rule's last use of it (``scaled`` in _residuals.py, the family rules' final step) may then be
- * written into it instead of a new array (as for A = v * (2 g) in Rosenbrock's backward pass).
- * dead_vals is the values tuple of such a record while its rule runs, else NULL. A value is
- * donated where it is one of those, an array that owns its writeable memory, and held by
- * exactly as many references as the rule's own frames hold there: the count learnt at import
- * (elementwise.py) on one record known to be dead. */
-static PyObject *dead_vals;
+/* Donation: the differentiated argument's value of a record that only the backward pass
+ * holds, asked for that one cotangent, is dead once the rule has read it; a product that is
+ * the rule's last use of it may be written into it instead of a new array (A = v * (2 g) in
+ * Rosenbrock's backward pass, where v is x[:-1] - 1's value). While such a rule runs,
+ * dead_vals is the record's values tuple and dead_pos the argument's position (per thread:
+ * rules release the GIL). donated(v) is called by the one rule step that may write (the split
+ * product of _family.py's partial rules): v must be that value, an array owning its writeable
+ * memory, held by exactly the references that step's frames hold plus the tuple's, a count
+ * learnt at import on one record known to be dead (_residuals.learn_donation). */
+static _Thread_local PyObject *dead_vals;
+static _Thread_local Py_ssize_t dead_pos;
 static Py_ssize_t donation_refs = -1;
 static int donation_learning;
 
 static PyObject *
 donated(PyObject *module, PyObject *v)
 {
-    if (dead_vals == NULL || !Py_IS_TYPE(v, ndarray_T))
+    if (dead_vals == NULL || dead_pos < 0 || dead_pos >= PyTuple_GET_SIZE(dead_vals) ||
+        PyTuple_GET_ITEM(dead_vals, dead_pos) != v || !Py_IS_TYPE(v, ndarray_T))
         Py_RETURN_FALSE;
-    int found = 0;
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(dead_vals); k++)
-        found += PyTuple_GET_ITEM(dead_vals, k) == v;
+        if (k != dead_pos && PyTuple_GET_ITEM(dead_vals, k) == v)
+            Py_RETURN_FALSE;  /* x * x: the other operand is the same value */
     PyArrayObject *a = (PyArrayObject *)v;
-    if (found != 1 || PyArray_BASE(a) != NULL ||
+    if (PyArray_BASE(a) != NULL ||
         !PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA | NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED))
         Py_RETURN_FALSE;
     if (donation_learning) {
@@ -790,18 +793,24 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             stack[0] = g, stack[1] = PyTuple_GET_ITEM(rec, 1), stack[2] = PyTuple_GET_ITEM(rec, 4);
             for (Py_ssize_t k = 0; k < nv; k++)
                 stack[3 + k] = PyTuple_GET_ITEM(vals, k);
-            /* A record this pass holds alone, asked for one cotangent: its values die with
-             * the rule, which may write its product into one (donated). */
+            /* A record this pass holds alone, asked for one cotangent: the differentiated
+             * argument's value dies with the rule, which may write into it (donated). */
             PyObject *which = PyTuple_GET_ITEM(rec, 4), *outer = dead_vals;
-            dead_vals = free && record == Py_None && check == Py_None && Py_REFCNT(rec) == 1 &&
-                                Py_REFCNT(vals) == 1 && PyTuple_CheckExact(which) &&
-                                PyTuple_GET_SIZE(which) == 1
-                            ? vals
-                            : NULL;
+            Py_ssize_t outer_pos = dead_pos;
+            dead_vals = NULL;
+            if (free && record == Py_None && check == Py_None && Py_REFCNT(rec) == 1 &&
+                Py_REFCNT(vals) == 1 && PyTuple_CheckExact(which) &&
+                PyTuple_GET_SIZE(which) == 1 && PyLong_CheckExact(PyTuple_GET_ITEM(which, 0))) {
+                dead_pos = PyLong_AsSsize_t(PyTuple_GET_ITEM(which, 0));
+                if (dead_pos == -1 && PyErr_Occurred())
+                    PyErr_Clear();
+                else
+                    dead_vals = vals;
+            }
             cts = PyObject_VectorcallDict(vjp, stack, 3 + nv, kw);
-            dead_vals = outer;
+            dead_vals = outer, dead_pos = outer_pos;
         }
-        else {  /* many arguments, or a list: the generic call */
+        else {  /* many arguments, or a list: the generic call, which donates nothing */
             PyObject *head = PyTuple_Pack(3, g, PyTuple_GET_ITEM(rec, 1), PyTuple_GET_ITEM(rec, 4));
             PyObject *rest = head ? PySequence_Tuple(vals) : NULL;
             PyObject *all = rest ? PySequence_Concat(head, rest) : NULL;
@@ -809,7 +818,10 @@ backward_loop(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             Py_XDECREF(rest);
             if (all == NULL)
                 goto fail;
+            PyObject *outer = dead_vals;
+            dead_vals = NULL;
             cts = PyObject_Call(vjp, all, kw);
+            dead_vals = outer;
             Py_DECREF(all);
         }
         if (cts == NULL)

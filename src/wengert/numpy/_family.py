@@ -14,6 +14,7 @@ from wengert.core import trace as _trace
 from wengert.core.primitive import Primitive
 from wengert.core.reverse import Negated, negated
 from wengert.core.trace import Tracer, _speedups, function_rules, tracer_types, ufunc_rules
+from wengert.numpy import _residuals
 from wengert.numpy._residuals import BIG, binary_keep, scaled, unary_keep
 
 ndarray = np.ndarray
@@ -362,9 +363,14 @@ def _partial_rules(d, k, pole):
                 else:  # a plain cotangent times a traced partial: see _TRACED_RIGHT
                     c = c.__rmul__(g)
             else:
-                (f, c), fv = fv, None  # c's only holder is then c: scaled may write into it
+                # c, now its only holder, is new (scaled may write into it) or the argument's
+                # own value, which may be dead (donated: the product is its last use)
+                (f, c), fv = fv, None
                 gf = g * f
-                c = scaled(gf, c) if type(c) is ndarray and c.size >= BIG else gf * c
+                if type(c) is ndarray and c.size >= BIG:
+                    c = scaled(gf, c, _residuals.donated(c))
+                else:
+                    c = gf * c
             return fit_k(annihilate(c, g) if pole and may_be_infinite(x, y) else c, x, y, ans)
 
     else:

@@ -124,8 +124,10 @@ def _never(d) -> bool:
     return False
 
 
-# Whether array d dies with the rule now running (_speedups.c, donation): the C backward
-# pass knows; the Python one donates nothing.
+# donated(v): whether v, the differentiated argument's value of the record whose rule is
+# running, dies with that rule (_speedups.c, donation). Only the split product of a binary
+# partial rule asks (_family.py), where the count of references its frames hold was learnt.
+# The C backward pass knows; the Python one donates nothing.
 donated = _never
 
 
@@ -154,7 +156,9 @@ def learn_donation() -> None:
     try:
         reverse.backward(tape, {total.idx: 1.0}, 1, True)
     finally:
-        if _speedups.donation_learn(False) <= 0:
+        # the tuple, the rule's argument, its local and the call's: a count far from that
+        # means frames hold more than the code shows (a debugger): donate nothing then
+        if not 3 <= _speedups.donation_learn(False) <= 5:
             donated = _never
 
 
@@ -168,14 +172,13 @@ def _held_once():
 _TEMPORARY = _held_once()
 
 
-def scaled(g, d):
+def scaled(g, d, dead=False):
     """``g * d``, written into ``d`` when ``d`` is a temporary that only the caller's local
-    variable holds, or a value that dies with the rule (``donated``: the C backward pass
-    drops the record after it, and this product is its last use); the caller tests
-    ``type(d) is ndarray and d.size >= BIG`` first, which keeps scalars and small arrays off
-    this call. One allocation of a large array saved."""
+    variable holds, or ``dead``: a value that dies with the rule, this product its last use
+    (see ``donated``); the caller tests ``type(d) is ndarray and d.size >= BIG`` first, which
+    keeps scalars and small arrays off this call. One allocation of a large array saved."""
     # A view (of the caller's input, say) or a read-only array is not the partial's own.
-    if getrefcount(d) == _TEMPORARY and d.base is None and d.flags.writeable or donated(d):
+    if dead or getrefcount(d) == _TEMPORARY and d.base is None and d.flags.writeable:
         tg = type(g)
         if (tg is ndarray and g.shape == d.shape or isinstance(g, np.generic)) \
                 and g.dtype == d.dtype:  # fmt: skip
