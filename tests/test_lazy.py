@@ -504,3 +504,18 @@ def test_constants_multiplied_by_are_never_donated():
         np.testing.assert_array_equal(aux, held)
         np.testing.assert_allclose(g, np.cos(x * c) * c, rtol=1e-12)
         np.testing.assert_array_equal(c, held)
+
+
+def test_a_weakly_referenced_value_is_not_donated():
+    # A cache holding a weak reference would see the product where the value was.
+    x = np.linspace(-1.0, 1.0, 4 * reverse.KEEP_MIN)
+    cache = weakref.WeakValueDictionary()
+
+    def f(x):
+        t = x + 1.0
+        cache["t"] = t.primal
+        return np.sum(t**2)
+
+    g = wg.grad(f)(x)
+    np.testing.assert_allclose(g, 2 * (x + 1.0), rtol=1e-15)
+    assert cache.get("t") is not g

@@ -640,8 +640,9 @@ resized(PyObject *tape, PyObject *ct, PyObject *record, Py_ssize_t size)
  * dead_vals is the record's values tuple and dead_pos the argument's position (per thread:
  * rules release the GIL). donated(v) is called by the one rule step that may write (the split
  * product of _family.py's partial rules): v must be that value, an array owning its writeable
- * memory, held by exactly the references that step's frames hold plus the tuple's, a count
- * learnt at import on one record known to be dead (_residuals.learn_donation). */
+ * memory with no weak reference, held by exactly the references that step's frames hold plus
+ * the tuple's, a count learnt at import on one record known to be dead
+ * (_residuals.learn_donation). */
 static _Thread_local PyObject *dead_vals;
 static _Thread_local Py_ssize_t dead_pos;
 static Py_ssize_t donation_refs = -1;
@@ -657,7 +658,8 @@ donated(PyObject *module, PyObject *v)
         if (k != dead_pos && PyTuple_GET_ITEM(dead_vals, k) == v)
             Py_RETURN_FALSE;  /* x * x: the other operand is the same value */
     PyArrayObject *a = (PyArrayObject *)v;
-    if (PyArray_BASE(a) != NULL ||
+    /* a weak reference (a cache's) would outlive the rule and see the product */
+    if (PyArray_BASE(a) != NULL || ((PyArrayObject_fields *)a)->weakreflist != NULL ||
         !PyArray_CHKFLAGS(a, NPY_ARRAY_OWNDATA | NPY_ARRAY_WRITEABLE | NPY_ARRAY_ALIGNED))
         Py_RETURN_FALSE;
     if (donation_learning) {

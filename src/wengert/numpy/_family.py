@@ -352,6 +352,7 @@ def _partial_rules(d, k, pole):
         def vjp(g, x, y, ans):
             if type(g) is Negated:
                 return negated_vjp(g.g, x, y, ans)
+            inf = pole and may_be_infinite(x, y)  # before x may be written into, below
             fv = split(x, y, ans) if split is not None and type(g) in _SCALAR_CTS else None
             if fv is None:
                 c = d(x, y, ans)
@@ -371,7 +372,7 @@ def _partial_rules(d, k, pole):
                     c = scaled(gf, c, _residuals.donated(c))
                 else:
                     c = gf * c
-            return fit_k(annihilate(c, g) if pole and may_be_infinite(x, y) else c, x, y, ans)
+            return fit_k(annihilate(c, g) if inf else c, x, y, ans)
 
     else:
         one = d == 1
