@@ -284,3 +284,27 @@ def test_jvp_of_grad_keeps_the_gradient_bit_for_bit():
     np.testing.assert_allclose(hv, wg.hvp(f, x, v), rtol=1e-12, atol=1e-12)
     t = 1 - np.tanh(a @ x) ** 2
     np.testing.assert_allclose(hv, a.T @ (-2 * np.tanh(a @ x) * t * (a @ v)), **EXACT)
+
+
+def test_jacfwd_of_a_matrix_first_skips_the_identity_product():
+    # jacfwd pushes the identity as its batch of directions: a constant matrix times it is
+    # the matrix (transposed in the batch layout), not a GEMM; the Jacobian is still A.
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((5, 3))
+    x = rng.standard_normal(3)
+    np.testing.assert_array_equal(wg.jacfwd(lambda x: a @ x)(x), a)
+    np.testing.assert_array_equal(wg.jacfwd(lambda x: x @ a.T)(x), a)
+    j = wg.jacfwd(lambda x: np.tanh(a @ x) * x[0])(x)
+    want = (1 - np.tanh(a @ x) ** 2)[:, None] * a * x[0]
+    want[:, 0] += np.tanh(a @ x)
+    np.testing.assert_allclose(j, want, rtol=1e-13)
+    # a float32 matrix with float64 directions: the product's dtype, as NumPy gives it
+    j32 = wg.jacfwd(lambda x: a.astype(np.float32) @ x)(x)
+    assert j32.dtype == np.float64
+    np.testing.assert_allclose(j32, a.astype(np.float32), rtol=1e-7)
+    # the Hessian of a logistic loss: X^T diag(p (1 - p)) X / n
+    X = rng.standard_normal((7, 3))
+    w = rng.standard_normal(3)
+    h = wg.hessian(lambda w: np.mean(np.logaddexp(0.0, X @ w)))(w)
+    p = 1 / (1 + np.exp(-(X @ w)))
+    np.testing.assert_allclose(h, (X.T * (p * (1 - p))) @ X / 7, rtol=1e-12)

@@ -15,6 +15,7 @@ from wengert.core.forward import JVPTracer
 from wengert.core.reverse import VJPTrace, VJPTracer, backward
 from wengert.core.trace import Tracer
 from wengert.numpy._family import expand, unwrap_all
+from wengert.numpy.products import identities as _identities
 from wengert.numpy.select import stop_gradient_p
 from wengert.errors import (
     ArgumentError,
@@ -584,6 +585,9 @@ def _basis(leaves):
     raw = unwrap_all(leaves[0])
     dtype = np.result_type(*[_dtype(x) for x in leaves])
     eye = np.eye(n, dtype=dtype, like=raw) if isinstance(raw, np.ndarray) else np.eye(n, dtype=dtype)
+    if len(leaves) == 1 and len(_shape(leaves[0])) == 1 and type(eye) is np.ndarray:
+        _identities[id(eye)] = eye  # one vector input: its basis is the identity itself
+        return [eye], sizes
     blocks, off = [], 0
     for x, s in zip(leaves, sizes):
         blocks.append(np.reshape(eye[:, off : off + s], (n,) + _shape(x)))

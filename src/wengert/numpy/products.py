@@ -7,6 +7,7 @@ compositions of products (``matrix_power``, ``multi_dot``, ``lstsq``) are in ``l
 from __future__ import annotations
 
 import string
+import weakref
 
 import numpy as np
 
@@ -95,6 +96,19 @@ def _matmul_joint(ts, x, y):
     return out[0], out[1]
 
 
+# The identity matrices that jacfwd pushes as its batch of basis directions (api._basis),
+# by id: a constant matrix times that batch is the matrix itself, transposed or not, not a
+# GEMM of it with the identity (half of a Hessian's work where the input meets a matrix first).
+identities: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def _times_identity(v, m) -> bool:
+    """Whether ``v`` is a jacfwd identity and ``m`` a plain matrix of its dtype (so that their
+    product is ``m`` itself, of the product's dtype)."""
+    return type(v) is np.ndarray and identities.get(id(v)) is v and type(m) is np.ndarray \
+        and m.dtype == v.dtype  # fmt: skip
+
+
 def _matmul_batch(prim):
     def batch(args, batched, size):
         x, y = args
@@ -102,8 +116,12 @@ def _matmul_batch(prim):
         nx, ny = ndim_of(x) - bx, ndim_of(y) - by
         # One GEMM, not a loop of GEMVs: a batch of vectors against a shared matrix.
         if bx and not by and nx == 1 and ny == 2:
+            if _times_identity(x, y):
+                return y  # values are never written into (a view or a constant is not)
             return prim.bind(x, y)
         if by and not bx and ny == 1 and nx == 2:
+            if _times_identity(y, x):
+                return np.swapaxes(x, -1, -2)
             return prim.bind(y, np.swapaxes(x, -1, -2))
         if nx == 1:
             x = np.expand_dims(x, -2)
