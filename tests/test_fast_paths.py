@@ -308,3 +308,16 @@ def test_jacfwd_of_a_matrix_first_skips_the_identity_product():
     h = wg.hessian(lambda w: np.mean(np.logaddexp(0.0, X @ w)))(w)
     p = 1 / (1 + np.exp(-(X @ w)))
     np.testing.assert_allclose(h, (X.T * (p * (1 - p))) @ X / 7, rtol=1e-12)
+
+
+def test_jacobians_of_a_matrix_product_are_new_arrays():
+    # The Jacobian of A @ x is A's values, never A itself: writing into one leaves the other.
+    rng = np.random.default_rng(12)
+    a = rng.standard_normal((4, 3))
+    x = rng.standard_normal(3)
+    for jac in (wg.jacfwd, wg.jacrev):
+        for f in (lambda x: a @ x, lambda x: x @ a.T, lambda x: np.dot(a, x)):
+            j = jac(f)(x)
+            assert not np.shares_memory(j, a) and j.flags.writeable
+            j *= 2.0
+            np.testing.assert_array_equal(jac(f)(x), a)

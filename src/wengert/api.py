@@ -595,6 +595,13 @@ def _basis(leaves):
     return blocks, sizes
 
 
+def _forget(basis):
+    """The identity of a basis is known to matmul (see _basis) only while it is pushed."""
+    for b in basis:
+        if _identities.get(id(b)) is b:
+            del _identities[id(b)]
+
+
 def _split_fwd(j, in_leaves, sizes, in_tree):
     """A jacfwd block ``j`` of one output, shaped (N, *out), split per input leaf into
     (*out, *in) blocks."""
@@ -639,7 +646,10 @@ def jacfwd(fun: Callable, argnums=0, has_aux: bool = False, holomorphic: bool = 
                       has_aux=has_aux)  # fmt: skip
             return (res[1], res[2]) if has_aux else res[1]
 
-        outs = vmap(push)(*basis)
+        try:
+            outs = vmap(push)(*basis)
+        finally:
+            _forget(basis)
         aux = None
         if has_aux:
             outs, aux = outs
@@ -696,7 +706,10 @@ def _pull_jacobian(out, pullback, dyn, multi):
     if sum(sizes) == 1:  # a scalar output: one plain backward pass, no batching
         grads = tree.tree_map(lambda g: np.expand_dims(g, 0), pull(*[b[0] for b in basis]))
     else:
-        grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
+        try:
+            grads = vmap(pull)(*basis)  # pytree like the inputs, leaves (M, *in.shape)
+        finally:
+            _forget(basis)
     g_leaves = tree.flatten(grads)[0]
     jacs, off = [], 0
     for o, s in zip(o_leaves, sizes):

@@ -117,11 +117,11 @@ def _matmul_batch(prim):
         # One GEMM, not a loop of GEMVs: a batch of vectors against a shared matrix.
         if bx and not by and nx == 1 and ny == 2:
             if _times_identity(x, y):
-                return y  # values are never written into (a view or a constant is not)
+                return y.copy()  # a copy: the Jacobian is the caller's, not a view of y
             return prim.bind(x, y)
         if by and not bx and ny == 1 and nx == 2:
             if _times_identity(y, x):
-                return np.swapaxes(x, -1, -2)
+                return np.swapaxes(x, -1, -2).copy()  # a new array, C-ordered
             return prim.bind(y, np.swapaxes(x, -1, -2))
         if nx == 1:
             x = np.expand_dims(x, -2)
