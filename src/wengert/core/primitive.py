@@ -107,7 +107,6 @@ def top_trace(values):
 # needs the Primitive class, hence here. The Python versions stay the reference, and for the
 # ufunc protocol the C version's path for every call but a plain ufunc call with a rule.
 _py_array_ufunc = Tracer.__array_ufunc__
-_py_bind = Primitive.bind
 if _speedups is not None:
     Tracer.__array_ufunc__, Primitive.bind = _speedups.init_tracer(
         Tracer, Trace, Primitive, _ndarray, ufunc_rules, _NO_PARAMS, _py_array_ufunc)
