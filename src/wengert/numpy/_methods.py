@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from wengert.core import reverse
 from wengert.core import trace as _trace
 from wengert.core.trace import (
     _NO_PARAMS,
@@ -102,13 +103,10 @@ for _name, _uf in _BINARY.items():
     setattr(Tracer, f"__r{_name}__", _binop(_uf, swap=True))
 
 
-
 def _learn_operator_chains():
     # The C operators elide a temporary only when called the way a plain binary operator
     # calls them (_speedups.c, from_eval_stack): one traced expression per operator, each
     # way round, shows them that way here, elision thresholds lowered for the while.
-    from wengert.core import reverse
-
     saved = reverse.ELIDE_BYTES, reverse.KEEP_MIN
     reverse.ELIDE_BYTES, reverse.KEEP_MIN = 0, 0
     trace = reverse.VJPTrace()
